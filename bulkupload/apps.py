@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BulkUploadConfig(AppConfig):
+    name = "bulkupload"
+    verbose_name = "Bulk upload"

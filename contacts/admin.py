@@ -1,0 +1,213 @@
+"""Django admin for Contact Hub. Every save goes through ``contacts.services``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from contacts import services
+from contacts.fields import field_registry
+from contacts.models import Activity, Attribute, Contact, Tag
+from contacts.services import Actor, ServiceError
+
+BUILTIN_FORM_FIELDS = ("name", "email", "user_id", "whatsapp_opted")
+
+
+class ContactAdminForm(forms.ModelForm):
+    phone_input = forms.CharField(
+        label="Phone number",
+        required=False,
+        help_text="With +country code, or national digits with the country code below.",
+    )
+    country_code_input = forms.CharField(label="Country code", required=False)
+    tag_list = forms.ModelMultipleChoiceField(
+        label="Tags",
+        queryset=Tag.objects.all(),
+        required=False,
+        widget=admin.widgets.FilteredSelectMultiple("tags", is_stacked=False),
+    )
+
+    class Meta:
+        model = Contact
+        fields = [*BUILTIN_FORM_FIELDS, "traits"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            del self.fields["phone_input"]
+            del self.fields["country_code_input"]
+            self.fields["tag_list"].initial = list(self.instance.tags.all())
+
+    def clean_traits(self) -> dict[str, Any]:
+        traits = self.cleaned_data.get("traits") or {}
+        if not isinstance(traits, dict):
+            raise forms.ValidationError("Traits must be a JSON object of field key to value.")
+        registry = field_registry()
+        for key in traits:
+            target = registry.get(key)
+            if target is None or target.builtin:
+                raise forms.ValidationError(f'"{key}" is not the key of a custom field.')
+        errors = services.contact_values_errors(values=traits, registry=registry)
+        if errors:
+            raise forms.ValidationError([str(e) for e in errors])
+        return traits
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    form = ContactAdminForm
+    list_display = ("__str__", "phone", "email", "user_id", "whatsapp_opted", "created_at")
+    list_filter = ("whatsapp_opted", "tags", "created_at")
+    search_fields = ("name", "phone", "phone_number", "email", "user_id")
+    readonly_fields = (
+        "phone",
+        "country_code",
+        "phone_number",
+        "created_at",
+        "updated_at",
+        "version",
+    )
+    list_per_page = 50
+    show_full_result_count = False  # a COUNT over 500k rows on every page is not worth it
+
+    def get_fieldsets(self, request: HttpRequest, obj: Contact | None = None) -> list:
+        identity = (
+            ("phone_input", "country_code_input")
+            if obj is None
+            else ("phone", "country_code", "phone_number")
+        )
+        return [
+            (None, {"fields": (*identity, *BUILTIN_FORM_FIELDS, "tag_list")}),
+            ("Custom fields", {"fields": ("traits",)}),
+            ("Record", {"fields": ("created_at", "updated_at", "version")}),
+        ]
+
+    def save_model(
+        self, request: HttpRequest, obj: Contact, form: forms.Form, change: bool
+    ) -> None:
+        data = form.cleaned_data
+        actor = Actor.admin(request.user)
+        builtin = {key: data[key] for key in BUILTIN_FORM_FIELDS if key != "user_id"}
+        tag_names = [t.name for t in data.get("tag_list") or []]
+        try:
+            if not change:
+                contact = services.contact_create(
+                    actor=actor,
+                    phone_number=data.get("phone_input") or None,
+                    country_code=data.get("country_code_input") or None,
+                    user_id=data.get("user_id"),
+                    values={**builtin, **data["traits"]},
+                    tags=tag_names,
+                )
+                obj.pk = contact.pk
+                return
+            stored = Contact.objects.get(pk=obj.pk)
+            cleared = {key: None for key in stored.traits if key not in data["traits"]}
+            values = {
+                **builtin,
+                "user_id": data.get("user_id") or None,
+                **data["traits"],
+                **cleared,
+            }
+            services.contact_update(actor=actor, contact_id=obj.pk, values=values)
+            current = {t.name for t in stored.tags.all()}
+            services.contact_tags_add(
+                actor=actor, contact_id=obj.pk, names=[n for n in tag_names if n not in current]
+            )
+            services.contact_tags_remove(
+                actor=actor, contact_id=obj.pk, names=[n for n in current if n not in tag_names]
+            )
+        except ServiceError as exc:
+            messages.error(request, f"Nothing was saved: {exc.message}")
+
+    def save_related(
+        self, request: HttpRequest, form: forms.Form, formsets: Any, change: bool
+    ) -> None:
+        """Tags were saved by save_model through the services."""
+
+    def delete_model(self, request: HttpRequest, obj: Contact) -> None:
+        services.contacts_delete(
+            actor=Actor.admin(request.user), contacts=Contact.objects.filter(pk=obj.pk)
+        )
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Contact]) -> None:
+        services.contacts_delete(actor=Actor.admin(request.user), contacts=queryset)
+
+
+class AttributeAdminForm(forms.ModelForm):
+    class Meta:
+        model = Attribute
+        fields = ["label", "type"]
+
+
+@admin.register(Attribute)
+class AttributeAdmin(admin.ModelAdmin):
+    form = AttributeAdminForm
+    list_display = ("label", "key", "type", "created_by", "created_at")
+    list_filter = ("type",)
+    search_fields = ("label", "key")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Attribute | None = None) -> tuple:
+        return ("key", "type", "created_by", "created_at") if obj else ()
+
+    def save_model(
+        self, request: HttpRequest, obj: Attribute, form: forms.Form, change: bool
+    ) -> None:
+        try:
+            if change:
+                services.attribute_update(attribute_id=obj.pk, label=obj.label)
+            else:
+                created = services.attribute_create(
+                    label=obj.label, type=obj.type, created_by=request.user
+                )
+                obj.pk = created.pk
+        except ServiceError as exc:
+            messages.error(request, f"Nothing was saved: {exc.message}")
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_default", "created_at")
+    list_filter = ("is_default",)
+    search_fields = ("name",)
+    fields = ("name", "is_default")
+
+    def save_model(self, request: HttpRequest, obj: Tag, form: forms.Form, change: bool) -> None:
+        try:
+            if change:
+                services.tag_update(tag_id=obj.pk, name=obj.name, is_default=obj.is_default)
+            else:
+                obj.pk = services.tag_create(name=obj.name, is_default=obj.is_default).pk
+        except ServiceError as exc:
+            messages.error(request, f"Nothing was saved: {exc.message}")
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "contact",
+        "kind",
+        "source",
+        "actor_user",
+        "actor_api_key",
+        "upload_job_id",
+    )
+    list_filter = ("kind", "source")
+    list_select_related = ("contact", "actor_user", "actor_api_key")
+    search_fields = ("contact__name", "contact__phone")
+    raw_id_fields = ("contact",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Activity | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Activity | None = None) -> bool:
+        return False

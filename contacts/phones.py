@@ -1,0 +1,98 @@
+"""Phone normalisation: every entry point turns (number, country code) into E.164 here."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+from django.conf import settings
+
+_SCIENTIFIC_RE = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+_STRIP_RE = re.compile(r"[\s().\-/]")
+
+
+class PhoneError(ValueError):
+    """A phone number that cannot be stored; ``str()`` says why, for people."""
+
+    def __init__(self, message: str, *, field: str = "phone_number") -> None:
+        self.field = field
+        super().__init__(message)
+
+
+@dataclass(frozen=True, slots=True)
+class Phone:
+    e164: str
+    country_code: str  # digits, e.g. "91"
+    national_number: str  # national significant number, e.g. "9876543210"
+
+
+def normalize_country_code(country_code: str | int | None) -> str:
+    """``"+91"``, ``"91"``, ``91`` -> ``"91"``; ``""`` when not given."""
+    if country_code is None:
+        return ""
+    text = _STRIP_RE.sub("", str(country_code)).lstrip("'").lstrip("+")
+    if text.startswith("00"):
+        text = text[2:]
+    if not text:
+        return ""
+    if not text.isdigit() or not phonenumbers.region_code_for_country_code(int(text)) != "ZZ":
+        raise PhoneError(f'"{country_code}" is not a known country code', field="country_code")
+    return text
+
+
+def normalize_phone(phone_number: str | int, country_code: str | int | None = None) -> Phone:
+    """Parse a phone number written any common way into :class:`Phone`.
+
+    ``9876543210`` with ``+91`` or ``91``, ``+919876543210`` alone, and ``09876543210`` with
+    ``+91`` all give ``+919876543210``. A number written with ``+`` needs no country code;
+    one written without either uses ``CONTACTHUB_DEFAULT_REGION``. Excel damage is caught:
+    a leading apostrophe is dropped, and ``9.87654E+09`` is refused because digits were lost.
+    """
+    return _normalize(str(phone_number).strip(), normalize_country_code(country_code))
+
+
+@lru_cache(maxsize=4096)
+def _region_for(country_code: str) -> str:
+    return phonenumbers.region_code_for_country_code(int(country_code))
+
+
+def _normalize(raw: str, country_code: str) -> Phone:
+    text = raw.lstrip("'").strip()
+    if not text:
+        raise PhoneError("phone number is empty")
+    if _SCIENTIFIC_RE.match(text):
+        raise PhoneError(
+            f'"{raw}" looks like a number a spreadsheet shortened (scientific notation); '
+            "format the column as text and export again"
+        )
+    compact = _STRIP_RE.sub("", text)
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    if not re.fullmatch(r"\+?\d{3,17}", compact):
+        raise PhoneError(f'"{raw}" is not a phone number')
+    if compact.startswith("+"):
+        region = None
+    elif country_code:
+        region = _region_for(country_code)
+        if region == "001":  # non-geographic codes are parsed in international form
+            compact, region = f"+{country_code}{compact}", None
+    else:
+        region = settings.CONTACTHUB_DEFAULT_REGION
+    try:
+        parsed = phonenumbers.parse(compact, region)
+    except phonenumbers.NumberParseException:
+        raise PhoneError(f'"{raw}" is not a phone number') from None
+    parsed_code = str(parsed.country_code)
+    if country_code and compact.startswith("+") and parsed_code != country_code:
+        raise PhoneError(
+            f'"{raw}" has country code +{parsed_code} but the country code given is +{country_code}'
+        )
+    if not phonenumbers.is_possible_number(parsed):
+        region_name = phonenumbers.region_code_for_number(parsed) or f"+{parsed_code}"
+        raise PhoneError(f'"{raw}" is not a possible phone number for {region_name}')
+    national = phonenumbers.national_significant_number(parsed)
+    return Phone(
+        e164=f"+{parsed_code}{national}", country_code=parsed_code, national_number=national
+    )

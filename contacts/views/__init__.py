@@ -1,0 +1,1 @@
+"""Web views, one module per page family; URLs are in ``contacts.urls``."""
