@@ -36,6 +36,8 @@ class Field:
     sortable: bool = True
     attribute_id: int | None = None
     help_text: str = ""
+    # What a built-in column stores when cleared (custom traits are removed instead).
+    empty: Any = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -60,10 +62,8 @@ class Field:
                 validate_email(result)
             except ValidationError:
                 raise CoercionError(self.label, value, "not a valid email address") from None
-        if self.builtin and result is None and self.type == FieldType.TEXT:
-            return ""
-        if self.builtin and result is None and self.type == FieldType.BOOLEAN:
-            return False
+        if self.builtin and result is None:
+            return self.empty
         return result
 
     def display(self, value: Any) -> str:
@@ -98,13 +98,16 @@ BUILTIN_FIELDS: tuple[Field, ...] = (
         True,
         aliases=("email address", "emailaddress", "email id", "e-mail", "mail"),
     ),
-    Field("user_id", "User id", FieldType.TEXT, True, aliases=("userid", "external id")),
+    Field(
+        "user_id", "User id", FieldType.TEXT, True, aliases=("userid", "external id"), empty=None
+    ),
     Field(
         "whatsapp_opted",
         "WhatsApp opted",
         FieldType.BOOLEAN,
         True,
         aliases=("whatsappopted", "whatsapp opt in", "whatsapp optin", "opted in"),
+        empty=False,
     ),
     Field(
         "created_at",

@@ -1,9 +1,21 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.test import Client
 
 from tests.factories import UserFactory
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """CI says which database a leg must run on, so that a wrong URL cannot pass silently."""
+    expected = os.environ.get("CONTACTHUB_EXPECT_DB")
+    if expected:
+        from django.db import connection
+
+        if connection.vendor != expected:
+            raise pytest.UsageError(f"expected the {expected} database, got {connection.vendor}")
 
 
 @pytest.fixture

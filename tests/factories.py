@@ -68,7 +68,10 @@ def make_contact(
     if phone_number is None and user_id is None:
         phone_number = next_phone()
     return services.contact_create(
-        actor=actor or Actor.system(), phone_number=phone_number,
-        country_code=country_code if phone_number else None, user_id=user_id,
-        values=values, tags=tags,
+        actor=actor or Actor.system(),
+        phone_number=phone_number,
+        country_code=country_code if phone_number else None,
+        user_id=user_id,
+        values=values,
+        tags=tags,
     )

@@ -65,8 +65,9 @@ def new_page(browser, live_server):
     contexts = []
 
     def open_page(user=None, password: str = "pass-word-123"):
-        context = browser.new_context(base_url=live_server.url, viewport={"width": 1400,
-                                                                           "height": 900})
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": 1400, "height": 900}
+        )
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
