@@ -12,12 +12,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# Variables of the test run itself that must not leak into the checked process (the browser
+# tests allow sync ORM calls next to Playwright's event loop; a deployment never does).
+NOT_INHERITED = {
+    "DJANGO_SETTINGS_MODULE",
+    "DEBUG",
+    "HTTPS",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
+
+
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DJANGO_SETTINGS_MODULE", "DEBUG", "HTTPS", "SECRET_KEY"}
-    }
+    base = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
