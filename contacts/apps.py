@@ -1,6 +1,13 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ContactsConfig(AppConfig):
     name = "contacts"
     verbose_name = "Contacts"
+
+    def ready(self) -> None:
+        from contacts.roles import ensure_groups_after_migrate
+
+        # After auth's own post_migrate handler has created the permissions.
+        post_migrate.connect(ensure_groups_after_migrate, sender=self)
