@@ -137,7 +137,7 @@ class Command(BaseCommand):
             )
         )
         if created_users:
-            self.stdout.write("Accounts (log in at http://127.0.0.1:8000/):")
+            self.stdout.write("Accounts (log in at the address the server prints):")
             for username in created_users:
                 self.stdout.write(f"  {username:8} password: {password}")
         else:
