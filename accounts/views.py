@@ -1,0 +1,43 @@
+"""The log-in page, with throttling of repeated failures."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django import forms
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+
+from accounts import throttle
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username") or ""
+        address = self.request.META.get("REMOTE_ADDR") if self.request else None
+        remaining = throttle.lockout_remaining(username=username, address=address)
+        if remaining is not None:
+            minutes = max(1, math.ceil(remaining.total_seconds() / 60))
+            raise forms.ValidationError(
+                f"Too many failed log-ins. Try again in {minutes} minute"
+                f"{'s' if minutes != 1 else ''}.",
+                code="throttled",
+            )
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            throttle.record_failure(username=username, address=address)
+            raise
+        throttle.clear_failures(username=username)
+        return cleaned
+
+
+class LoginView(auth_views.LoginView):
+    form_class = ThrottledAuthenticationForm
+    redirect_authenticated_user = True
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["request"] = self.request
+        return kwargs
