@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test setup lint format bench clean
+.PHONY: run serve-prod test setup lint format clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $$(scripts/find-python) -m venv $(VENV)
@@ -19,6 +19,9 @@ setup: $(STAMP)
 run: setup
 	@test -f var/.demo-loaded || ($(MANAGE) seed_demo && touch var/.demo-loaded)
 	@scripts/run-dev $(BIN)/python
+
+serve-prod: $(STAMP)
+	@scripts/serve-prod $(BIN)/python
 
 test: setup
 	$(BIN)/ruff check .
