@@ -1,16 +1,305 @@
-"""The bulk upload wizard."""
+"""The bulk upload wizard: upload, map columns, tags, review, then progress and result."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import permission_required
-from django.http import HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+import csv
+from collections.abc import Iterator
+from datetime import timedelta
 
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from bulkupload import csvfile, services
+from bulkupload.csvfile import CsvRefused
+from bulkupload.forms import FileFormatForm, MappingForm, TagCreateForm, TagsForm, UploadForm
+from bulkupload.mapping import RowPlanner
+from bulkupload.models import UploadJob
+from contacts.fields import field_registry
 from contacts.http import HtmxHttpRequest
+from contacts.models import Tag
+from contacts.services import ContactInputError, tag_create
+
+UPLOAD = "contacts.upload_contacts"
+PREVIEW_ROWS = 8
+STEP_URLS = {
+    UploadJob.Step.MAP: "bulkupload:map",
+    UploadJob.Step.TAGS: "bulkupload:tags",
+    UploadJob.Step.REVIEW: "bulkupload:review",
+}
+
+
+def _job_url(job: UploadJob) -> str:
+    if job.status == UploadJob.Status.DRAFT:
+        return reverse(STEP_URLS[job.step], args=[job.pk])
+    return reverse("bulkupload:job", args=[job.pk])
+
+
+def _draft(pk: int) -> UploadJob:
+    return get_object_or_404(UploadJob.objects.select_related("created_by"), pk=pk)
 
 
 @require_GET
-@permission_required("contacts.upload_contacts", raise_exception=True)
+@permission_required(UPLOAD, raise_exception=True)
 def upload_list(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, "bulkupload/upload_list.html", {})
+    services.upload_jobs_resume_stalled()
+    jobs = list(UploadJob.objects.select_related("created_by")[:100])
+    for job in jobs:
+        job.url = _job_url(job)
+    return render(request, "bulkupload/upload_list.html", {"jobs": jobs})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(UPLOAD, raise_exception=True)
+def upload_new(request: HtmxHttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        file = form.cleaned_data["file"]
+        try:
+            job = services.upload_job_create(user=request.user, file=file, name=file.name)
+        except CsvRefused as exc:
+            form.add_error("file", f"{file.name} was refused: {exc}.")
+        else:
+            return redirect("bulkupload:map", pk=job.pk)
+    return render(request, "bulkupload/upload_new.html", {"form": form, "step": 1})
+
+
+def _preview(job: UploadJob, form: MappingForm, rows: list[list[str]]) -> dict:
+    mapping = form.draft_mapping()
+    planner = RowPlanner(
+        mapping, form.registry, list_separator=job.list_separator, for_preview=True
+    )
+    shown = [i for i, entry in enumerate(mapping) if entry["kind"] != "skip"]
+    preview = []
+    for offset, cells in enumerate(rows[:PREVIEW_ROWS]):
+        planned = planner.plan(cells)
+        preview.append(
+            {
+                "number": offset + 2,
+                "cells": [
+                    {
+                        "raw": cells[i] if i < len(cells) else "",
+                        "value": planned.cell_values.get(i, ""),
+                        "error": planned.cell_errors.get(i, ""),
+                    }
+                    for i in shown
+                ],
+                "ok": not planned.errors,
+            }
+        )
+    return {"headers": [job.headers[i] for i in shown], "rows": preview}
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(UPLOAD, raise_exception=True)
+def upload_map(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    job = _draft(pk)
+    if job.status != UploadJob.Status.DRAFT:
+        return redirect(_job_url(job))
+    head = services.upload_job_head(job)
+    registry = field_registry()
+    data = request.POST if request.method == "POST" else None
+    form = MappingForm(data, job=job, registry=registry, rows=head.rows)
+    if request.method == "POST" and form.is_valid():
+        services.upload_job_set_mapping(
+            job=job,
+            mapping=form.cleaned_data["mapping"],
+            list_separator=form.cleaned_data["list_separator"],
+        )
+        return redirect("bulkupload:tags", pk=job.pk)
+    context = {
+        "job": job,
+        "form": form,
+        "format_form": FileFormatForm(initial=FileFormatForm.initial_for(job)),
+        "encoding_label": csvfile.ENCODINGS.get(job.encoding, job.encoding),
+        "delimiter_label": csvfile.DELIMITERS.get(job.delimiter, job.delimiter),
+        "preview": _preview(job, form, head.rows),
+        "step": 2,
+    }
+    return render(request, "bulkupload/upload_map.html", context)
+
+
+@require_POST
+@permission_required(UPLOAD, raise_exception=True)
+def upload_map_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    job = _draft(pk)
+    head = services.upload_job_head(job)
+    form = MappingForm(request.POST, job=job, registry=field_registry(), rows=head.rows)
+    context = {"job": job, "preview": _preview(job, form, head.rows)}
+    return render(request, "bulkupload/upload_map.html#preview", context)
+
+
+@require_POST
+@permission_required(UPLOAD, raise_exception=True)
+def upload_map_format(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    job = _draft(pk)
+    form = FileFormatForm(request.POST)
+    if form.is_valid() and job.status == UploadJob.Status.DRAFT:
+        try:
+            services.upload_job_set_format(
+                job=job,
+                encoding=form.cleaned_data["encoding"],
+                delimiter=form.cleaned_data["delimiter"],
+            )
+        except (CsvRefused, UnicodeDecodeError) as exc:
+            messages.error(request, f"Those settings do not read this file: {exc}")
+        else:
+            messages.success(request, "File settings changed; columns read again.")
+    return redirect("bulkupload:map", pk=job.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(UPLOAD, raise_exception=True)
+def upload_tags(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    job = _draft(pk)
+    if job.status != UploadJob.Status.DRAFT:
+        return redirect(_job_url(job))
+    form = TagsForm(request.POST or None, initial={"tags": job.tag_ids})
+    if request.method == "POST" and form.is_valid():
+        services.upload_job_set_tags(job=job, tags=form.cleaned_data["tags"])
+        return redirect("bulkupload:review", pk=job.pk)
+    chosen = list(Tag.objects.filter(pk__in=job.tag_ids))
+    context = {
+        "job": job,
+        "form": form,
+        "default_tags": list(Tag.objects.filter(is_default=True)),
+        "chosen_custom": [t for t in chosen if not t.is_default],
+        "chosen_ids": {t.pk for t in chosen},
+        "create_form": TagCreateForm(),
+        "step": 3,
+    }
+    return render(request, "bulkupload/upload_tags.html", context)
+
+
+@require_GET
+@permission_required(UPLOAD, raise_exception=True)
+def tag_search(request: HtmxHttpRequest) -> HttpResponse:
+    query = " ".join(request.GET.get("q", "").split()).casefold()
+    tags = Tag.objects.filter(is_default=False)
+    if query:
+        tags = tags.filter(name_key__contains=query)
+    context = {"tags": list(tags[:30]), "query": query}
+    return render(request, "bulkupload/upload_tags.html#tag-results", context)
+
+
+@require_GET
+@permission_required(UPLOAD, raise_exception=True)
+def tag_chip(request: HtmxHttpRequest, tag_id: int) -> HttpResponse:
+    tag = get_object_or_404(Tag, pk=tag_id)
+    return render(request, "bulkupload/upload_tags.html#tag-chip", {"tag": tag})
+
+
+@require_POST
+@permission_required(UPLOAD, raise_exception=True)
+@permission_required("contacts.add_tag", raise_exception=True)
+def tag_new(request: HtmxHttpRequest) -> HttpResponse:
+    form = TagCreateForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            tag = tag_create(name=form.cleaned_data["name"])
+        except ContactInputError as exc:
+            error = exc.message
+        else:
+            return render(request, "bulkupload/upload_tags.html#tag-chip", {"tag": tag})
+    else:
+        error = "; ".join(e for errors in form.errors.values() for e in errors)
+    response = HttpResponse(f"Tag: {error}" if error else "")
+    response["HX-Retarget"] = "#tag-create-error"
+    response["HX-Reswap"] = "innerHTML"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(UPLOAD, raise_exception=True)
+def upload_review(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    job = _draft(pk)
+    if job.status != UploadJob.Status.DRAFT:
+        return redirect(_job_url(job))
+    if request.method == "POST":
+        try:
+            services.upload_job_confirm(job=job, user=request.user)
+        except ContactInputError as exc:
+            messages.error(request, f"Could not create the new fields: {exc.message}")
+            return redirect("bulkupload:map", pk=job.pk)
+        return redirect("bulkupload:job", pk=job.pk)
+    registry = field_registry()
+    mapping = [
+        {
+            "header": header,
+            "entry": entry,
+            "field": registry.get(entry.get("key", "")) if entry["kind"] == "field" else None,
+        }
+        for header, entry in zip(job.headers, job.column_mapping, strict=False)
+    ]
+    context = {
+        "job": job,
+        "mapping": mapping,
+        "new_fields": [m["entry"] for m in mapping if m["entry"]["kind"] == "new"],
+        "tags": list(Tag.objects.filter(pk__in=job.tag_ids)),
+        "estimate": services.upload_job_estimate(job),
+        "encoding_label": csvfile.ENCODINGS.get(job.encoding, job.encoding),
+        "delimiter_label": csvfile.DELIMITERS.get(job.delimiter, job.delimiter),
+        "step": 4,
+    }
+    return render(request, "bulkupload/upload_review.html", context)
+
+
+def _time_left(job: UploadJob) -> timedelta | None:
+    if job.status != UploadJob.Status.RUNNING or not job.started_at or not job.rows_done:
+        return None
+    elapsed = (timezone.now() - job.started_at).total_seconds()
+    rate = job.rows_done / max(elapsed, 0.001)
+    return timedelta(seconds=round(max(0, job.rows_total - job.rows_done) / rate))
+
+
+@require_GET
+@permission_required(UPLOAD, raise_exception=True)
+def upload_job(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    job = _draft(pk)
+    if job.status == UploadJob.Status.DRAFT:
+        return redirect(_job_url(job))
+    if job.status == UploadJob.Status.RUNNING and services.upload_job_resume_if_stalled(
+        job_id=job.pk
+    ):
+        job.refresh_from_db()
+    context = {"job": job, "time_left": _time_left(job)}
+    if request.htmx:
+        return render(request, "bulkupload/upload_job.html#progress", context)
+    return render(request, "bulkupload/upload_job.html", context)
+
+
+@require_POST
+@permission_required(UPLOAD, raise_exception=True)
+def upload_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    job = services.upload_job_cancel(job=_draft(pk))
+    if request.htmx:
+        context = {"job": job, "time_left": _time_left(job)}
+        return render(request, "bulkupload/upload_job.html#progress", context)
+    return redirect("bulkupload:job", pk=job.pk)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_GET
+@permission_required(UPLOAD, raise_exception=True)
+def upload_error_report(request: HtmxHttpRequest, pk: int) -> StreamingHttpResponse:
+    job = _draft(pk)
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield "\ufeff"  # lets spreadsheet programs see UTF-8
+        for row in services.error_report_rows(job):
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    name = job.display_name.rsplit(".", 1)[0] or "upload"
+    response["Content-Disposition"] = f'attachment; filename="{name}-errors.csv"'
+    return response

@@ -111,7 +111,6 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
@@ -170,6 +169,13 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 # --- Contact Hub ----------------------------------------------------------------------------
 # Region used for phone numbers written without a country code and without "+".
 CONTACTHUB_DEFAULT_REGION = os.environ.get("CONTACTHUB_DEFAULT_REGION", "IN")
+# Public API requests allowed per key: "<count>/<seconds>" (or "100/minute"); "0" turns it off.
+CONTACTHUB_API_RATE_LIMIT = os.environ.get("CONTACTHUB_API_RATE_LIMIT", "600/60")
+# An upload job whose worker has not reported for this long is taken as dead and re-queued
+# (by its page, the Uploads list or `manage.py resume_uploads`), resuming after its last batch.
+BULKUPLOAD_STALE_SECONDS = int(os.environ.get("BULKUPLOAD_STALE_SECONDS", "120"))
+# Messages live in the session (server side): a new API key is shown once through one.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 MESSAGE_TAGS = {40: "danger"}
 
 # --- Security -------------------------------------------------------------------------------

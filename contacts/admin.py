@@ -211,3 +211,47 @@ class ActivityAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Activity | None = None) -> bool:
         return False
+
+
+# --- API keys (public API) ------------------------------------------------------------------
+from contacts.api_keys import api_key_create, api_key_revoke  # noqa: E402
+from contacts.models import ApiKey  # noqa: E402
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are created through ``api_key_create``: the secret is shown once, in a message."""
+
+    list_display = ("name", "prefix", "created_by", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "prefix")
+    readonly_fields = ("prefix", "created_by", "created_at", "last_used_at", "revoked_at")
+    actions = ["revoke_keys"]
+
+    def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> tuple:
+        return ("name",) if obj is None else ("name", *self.readonly_fields)
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: forms.Form, change: bool) -> None:
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        try:
+            created = api_key_create(name=obj.name, created_by=request.user)
+        except ServiceError as exc:
+            messages.error(request, f"Nothing was saved: {exc.message}")
+            return
+        obj.pk = created.api_key.pk
+        messages.warning(
+            request,
+            f'API key "{created.api_key.name}": {created.secret} (copy it now: it is shown '
+            "only this once)",
+        )
+
+    @admin.action(description="Revoke selected API keys", permissions=["change"])
+    def revoke_keys(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        for api_key in queryset.filter(revoked_at__isnull=True):
+            api_key_revoke(api_key_id=api_key.pk)
+        self.message_user(request, "The selected keys were revoked.", messages.SUCCESS)
+
+
+# --- end API keys ---------------------------------------------------------------------------

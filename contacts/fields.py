@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import validate_email
 
 from contacts import coercion
@@ -64,12 +64,24 @@ class Field:
                 raise CoercionError(self.label, value, "not a valid email address") from None
         if self.builtin and result is None:
             return self.empty
+        if self.builtin and isinstance(result, str):
+            # The column's limit, checked here so that PostgreSQL never sees an overlong value.
+            max_length = _column_max_length(self.key)
+            if max_length is not None and len(result) > max_length:
+                raise CoercionError(self.label, value, f"longer than {max_length} characters")
         return result
 
     def display(self, value: Any) -> str:
         if self.type == TAGS:
             return ", ".join(value or [])
         return coercion.display(self.type, value)
+
+
+def _column_max_length(key: str) -> int | None:
+    try:
+        return getattr(Contact._meta.get_field(key), "max_length", None)
+    except FieldDoesNotExist:
+        return None
 
 
 BUILTIN_FIELDS: tuple[Field, ...] = (

@@ -32,7 +32,12 @@ def normalize_country_code(country_code: str | int | None) -> str:
     """``"+91"``, ``"91"``, ``91`` -> ``"91"``; ``""`` when not given."""
     if country_code is None:
         return ""
-    text = _STRIP_RE.sub("", str(country_code)).lstrip("'").lstrip("+")
+    return _normalize_country_code(str(country_code))
+
+
+@lru_cache(maxsize=1024)  # a CSV repeats the same few codes on every row
+def _normalize_country_code(country_code: str) -> str:
+    text = _STRIP_RE.sub("", country_code).lstrip("'").lstrip("+")
     if text.startswith("00"):
         text = text[2:]
     if not text:
@@ -58,8 +63,49 @@ def _region_for(country_code: str) -> str:
     return phonenumbers.region_code_for_country_code(int(country_code))
 
 
+# --- Fast path for national digits with a country code (bulk import) ---
+# Most CSV rows hold plain national digits next to a country code. For those, parsing is
+# only a length check when none of the rules phonenumbers applies to such input can fire:
+# no national or international prefix, no country code written again in front, no
+# prefix transform. Anything else takes the full parse. tests/contacts/test_phones_fast.py
+# checks that both paths agree.
+@lru_cache(maxsize=512)
+def _fast_rules(country_code: str) -> tuple[frozenset[int], tuple[re.Pattern[str], ...]] | None:
+    region = _region_for(country_code)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region, None)
+    if metadata is None or metadata.general_desc is None:
+        return None
+    if metadata.national_prefix_transform_rule:
+        return None
+    lengths = frozenset(metadata.general_desc.possible_length or ())
+    prefixes = [re.escape(country_code), "0"]
+    prefixes += [p for p in (metadata.international_prefix, metadata.national_prefix) if p]
+    if metadata.national_prefix_for_parsing:
+        prefixes.append(metadata.national_prefix_for_parsing)
+    return lengths, tuple(re.compile(p) for p in prefixes)
+
+
+def _fast_national(digits: str, country_code: str) -> Phone | None:
+    """``Phone`` for ASCII national digits with a country code, or None: use the full parse."""
+    rules = _fast_rules(country_code)
+    if rules is None:
+        return None
+    lengths, prefixes = rules
+    if len(digits) not in lengths or any(p.match(digits) for p in prefixes):
+        return None
+    return Phone(e164=f"+{country_code}{digits}", country_code=country_code, national_number=digits)
+
+
+# --- end fast path ---
 def _normalize(raw: str, country_code: str) -> Phone:
     text = raw.lstrip("'").strip()
+    fast = text.isascii() and text.isdigit() and country_code
+    if fast and (phone := _fast_national(text, country_code)) is not None:
+        return phone
+    return _normalize_full(raw, text, country_code)
+
+
+def _normalize_full(raw: str, text: str, country_code: str) -> Phone:
     if not text:
         raise PhoneError("phone number is empty")
     if _SCIENTIFIC_RE.match(text):

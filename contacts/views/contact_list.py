@@ -1,22 +1,145 @@
-"""The contact list page."""
+"""The contact list page: search, filters, sort, columns and pages, all kept in the URL.
+
+htmx requests (search as you type, filter chips, sort links, pages) get the ``results``
+partial and an ``HX-Push-Url`` with the canonical URL, so Back and bookmarks work.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlparse
+
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from contacts.fields import FieldRegistry, field_registry
+from contacts.forms import AddFilterForm
 from contacts.http import HtmxHttpRequest
-from contacts.models import Contact
+from contacts.selectors import (
+    PER_PAGE_CHOICES,
+    ListQuery,
+    contact_list_for,
+    contact_page,
+    list_columns,
+    parse_list_query,
+    saved_views_for,
+    shows_tags,
+    shows_traits,
+)
+from contacts.tables import contact_table
+
+TEMPLATE = "contacts/contact_list.html"
+NEW_FILTER_PREFIX = "nf_"
 
 
 @require_GET
 @permission_required("contacts.view_contact", raise_exception=True)
 def contact_list(request: HtmxHttpRequest) -> HttpResponse:
-    contacts = Contact.objects.order_by("-created_at", "-id")[:50]
-    return render(
-        request,
-        "contacts/contact_list.html",
-        {"contacts": contacts, "total": Contact.objects.count()},
+    registry = field_registry()
+    query = parse_list_query(request.GET, registry)
+    adding_filter = f"{NEW_FILTER_PREFIX}field" in request.GET
+    if adding_filter:
+        _add_filter(request, query, registry)
+        if not request.htmx and not query.errors:
+            return redirect(list_url(query))
+    context = list_context(request, query, registry)
+    if request.htmx and not request.htmx.boosted:
+        response = render(request, f"{TEMPLATE}#results", context)
+        _set_history(request, response, list_url(query))
+        return response
+    return render(request, TEMPLATE, context)
+
+
+def _add_filter(request: HtmxHttpRequest, query: ListQuery, registry: FieldRegistry) -> None:
+    data = {
+        name.removeprefix(NEW_FILTER_PREFIX): value
+        for name, value in request.GET.items()
+        if name.startswith(NEW_FILTER_PREFIX)
+    }
+    form = AddFilterForm(data, registry=registry, field_key=data.get("field"))
+    if form.is_valid():
+        query.filters.append(form.cleaned_data["filter"])
+        query.page = 1
+    else:
+        query.errors.extend(str(e) for e in form.non_field_errors())
+
+
+def list_url(query: ListQuery) -> str:
+    return reverse("contacts:list") + query.querystring()
+
+
+def _set_history(request: HtmxHttpRequest, response: HttpResponse, url: str) -> None:
+    """Push a new history entry when the state changed, else just correct the address."""
+    current = request.htmx.current_url or ""
+    parsed = urlparse(current)
+    same = (f"{parsed.path}?{parsed.query}" if parsed.query else parsed.path) == url
+    response["HX-Replace-Url" if same else "HX-Push-Url"] = url
+
+
+def list_context(
+    request: HtmxHttpRequest, query: ListQuery, registry: FieldRegistry
+) -> dict[str, Any]:
+    columns = list_columns(user=request.user, registry=registry)
+    page = contact_page(
+        contact_list_for(query, registry),
+        page=query.page,
+        per_page=query.per_page,
+        filtered=query.is_filtered,
+        with_tags=shows_tags(columns),
+        defer_traits=not shows_traits(columns),
     )
+    headers = [
+        {
+            "field": f,
+            "sort_url": query.querystring(
+                sort=f"-{f.key}" if query.sort == f.key else f.key, page=None
+            )
+            if f.sortable
+            else None,
+            "sorted": (
+                ("descending" if query.sort_descending else "ascending")
+                if query.sort_key == f.key
+                else None
+            ),
+        }
+        for f in columns
+    ]
+    visible = {f.key for f in columns}
+    return {
+        "query": query,
+        "registry": registry,
+        "columns": columns,
+        "headers": headers,
+        "hidden_fields": [f for f in registry if f.key not in visible],
+        "page": page,
+        "table": contact_table(columns, page.rows),
+        "chips": [
+            {"label": f.label, "remove_url": query.without_filter(i)}
+            for i, f in enumerate(query.filters)
+        ],
+        "current_url": list_url(query),
+        "clear_search_url": query.querystring(q=None, page=None),
+        "upload_remove_url": query.querystring(upload=None, page=None),
+        "prev_url": query.querystring(page=max(1, query.page - 1)),
+        "next_url": query.querystring(page=query.page + 1),
+        "first_url": query.querystring(page=None),
+        "saved_views": saved_views_for(user=request.user),
+        "filter_form": AddFilterForm(registry=registry, prefix=None),
+        "per_page_choices": PER_PAGE_CHOICES,
+        "can_change": request.user.has_perm("contacts.change_contact"),
+        "can_delete": request.user.has_perm("contacts.delete_contact"),
+        "can_add": request.user.has_perm("contacts.add_contact"),
+        "can_save_views": request.user.has_perm("contacts.add_savedview"),
+    }
+
+
+@require_GET
+@permission_required("contacts.view_contact", raise_exception=True)
+def filter_value_inputs(request: HtmxHttpRequest) -> HttpResponse:
+    """The operator and value inputs of the "Add filter" row for the chosen field."""
+    registry = field_registry()
+    form = AddFilterForm(registry=registry, field_key=request.GET.get(f"{NEW_FILTER_PREFIX}field"))
+    return render(request, f"{TEMPLATE}#filter-inputs", {"filter_form": form})

@@ -308,3 +308,17 @@ def test_contacts_delete_removes_contacts_and_their_activity():
     assert services.contacts_delete(actor=API, contacts=Contact.objects.filter(pk=gone.pk)) == 1
     assert list(Contact.objects.all()) == [keep]
     assert not Activity.objects.filter(contact_id=gone.pk).exists()
+
+
+def test_new_field_name_longer_than_allowed_is_refused_naming_the_limit():
+    with pytest.raises(ContactInputError, match="at most 100 characters"):
+        upsert(user_id="u", values={"x" * 101: "value"})
+    assert not Attribute.objects.exists() and not Contact.objects.exists()
+
+
+def test_new_trait_whose_key_is_taken_by_another_field_gets_its_own_key():
+    services.attribute_create(label="City", type=FieldType.TEXT)
+    upsert(user_id="u", values={"City!": "Pune"})
+    attribute = Attribute.objects.get(label="City!")
+    assert attribute.key == "city_2"
+    assert Contact.objects.get().traits == {"city_2": "Pune"}

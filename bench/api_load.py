@@ -1,0 +1,252 @@
+"""Public API under load: gunicorn with 2 workers on loopback, a small threaded client.
+
+Measures requests per second and p50/p99 latency for
+
+- ``ping``: ``GET /v1/public/ping/``, the cheapest authenticated request (the floor: key
+  check and rate-limit count, no contact work);
+- ``new``: ``POST /v1/public/track/users/`` with a distinct new phone each time (create, tag,
+  activity);
+- ``existing``: the same endpoint on contacts that exist, changing one trait each time
+  (match, lock, merge, activity).
+
+Usage (from the project root)::
+
+    .venv/bin/python bench/api_load.py --db sqlite
+    .venv/bin/python bench/api_load.py --db postgres   # database ch_bench_api on 127.0.0.1
+
+Each run starts from an empty database, creates a key with ``manage.py create_api_key``,
+starts gunicorn, runs each scenario for ``--seconds`` with ``--clients`` concurrent
+connections, prints a Markdown table, and stops gunicorn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+PG_URL = "postgres://postgres@127.0.0.1:5432/ch_bench_api"
+HOST, PORT = "127.0.0.1", 8765
+
+
+def environment(db: str, sqlite_persistent: bool = False) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "api_settings",
+        "PYTHONPATH": f"{ROOT / 'bench'}:{ROOT}",
+        "CONTACTHUB_VAR_DIR": str(ROOT / "var" / "bench-api"),
+        "ALLOWED_HOSTS": HOST,
+    }
+    if sqlite_persistent:
+        env["BENCH_SQLITE_PERSISTENT"] = "1"
+    if db == "postgres":
+        env["DATABASE_URL"] = PG_URL
+    else:
+        env.pop("DATABASE_URL", None)
+    return env
+
+
+def reset_database(db: str, env: dict[str, str]) -> None:
+    if db == "postgres":
+        import psycopg
+
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+            c.execute("DROP DATABASE IF EXISTS ch_bench_api")
+            c.execute("CREATE DATABASE ch_bench_api")
+    else:
+        shutil.rmtree(ROOT / "var" / "bench-api", ignore_errors=True)
+    manage = [PYTHON, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+
+
+def create_key(env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [PYTHON, "manage.py", "create_api_key", "Benchmark"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.strip()
+
+
+def start_gunicorn(env: dict[str, str], workers: int, threads: int) -> subprocess.Popen:
+    command = [
+        str(Path(PYTHON).parent / "gunicorn"),
+        "contacthub.wsgi",
+        "--bind",
+        f"{HOST}:{PORT}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--log-level",
+        "warning",
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    for _ in range(100):
+        try:
+            connection = http.client.HTTPConnection(HOST, PORT, timeout=1)
+            connection.request("GET", "/v1/public/openapi.json")
+            if connection.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.1)
+    server.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+class Scenario:
+    def __init__(self, name: str, key: str) -> None:
+        self.name = name
+        self.headers = {"Authorization": f"Basic {key}", "Content-Type": "application/json"}
+
+    def request(self) -> tuple[str, str, bytes | None]:
+        raise NotImplementedError
+
+
+class Ping(Scenario):
+    def request(self):
+        return "GET", "/v1/public/ping/", None
+
+
+_phones = itertools.count(9_000_000_000)
+_phones_lock = threading.Lock()
+created_phones: list[str] = []
+
+
+class NewContacts(Scenario):
+    def request(self):
+        with _phones_lock:
+            phone = f"+91{next(_phones)}"
+        created_phones.append(phone)
+        body = {
+            "phoneNumber": phone,
+            "traits": {"name": "Load Test", "email": "load@example.com", "Plan": "basic"},
+            "tags": ["load test"],
+        }
+        return "POST", "/v1/public/track/users/", json.dumps(body).encode()
+
+
+_visits = itertools.count(1)
+
+
+class ExistingContacts(Scenario):
+    def request(self):
+        phone = random.choice(created_phones)
+        body = {"phoneNumber": phone, "traits": {"Visits": next(_visits)}, "tags": ["load test"]}
+        return "POST", "/v1/public/track/users/", json.dumps(body).encode()
+
+
+def run(scenario: Scenario, clients: int, seconds: float) -> dict[str, float]:
+    latencies: list[float] = []
+    errors: list[int] = []
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def client() -> None:
+        mine: list[float] = []
+        bad: list[int] = []
+        connection = http.client.HTTPConnection(HOST, PORT, timeout=30)
+        while time.perf_counter() < stop_at:
+            method, path, body = scenario.request()
+            started = time.perf_counter()
+            try:
+                connection.request(method, path, body=body, headers=scenario.headers)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+                if response.getheader("Connection", "").lower() == "close":
+                    connection.close()
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                status = 0
+            mine.append(time.perf_counter() - started)
+            if status != 200:
+                bad.append(status)
+        with lock:
+            latencies.extend(mine)
+            errors.extend(bad)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    cuts = statistics.quantiles(latencies, n=100)
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "p50": cuts[49] * 1000,
+        "p99": cuts[98] * 1000,
+        "errors": len(errors),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--sqlite-persistent",
+        action="store_true",
+        help="keep SQLite connections open between requests (the settings close them)",
+    )
+    args = parser.parse_args()
+
+    env = environment(args.db, args.sqlite_persistent)
+    load_before = os.getloadavg()[0]
+    reset_database(args.db, env)
+    key = create_key(env)
+    server = start_gunicorn(env, args.workers, args.threads)
+    try:
+        run(Ping("warm-up", key), 2, 2)
+        rows = []
+        for scenario in (
+            Ping("ping (floor)", key),
+            NewContacts("track user: new contacts", key),
+            ExistingContacts("track user: existing contacts", key),
+        ):
+            result = run(scenario, args.clients, args.seconds)
+            rows.append((scenario.name, result))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    floor = rows[0][1]["rps"]
+    persistent = " (persistent connections)" if args.sqlite_persistent else ""
+    print(
+        f"\n{args.db}{persistent}, gunicorn {args.workers} workers x {args.threads} thread(s), "
+        f"{args.clients} clients, {args.seconds:.0f} s per scenario; load average "
+        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after ({os.cpu_count()} CPUs)\n"
+    )
+    print("| scenario | requests | req/s | % of floor | p50 ms | p99 ms | errors |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, r in rows:
+        print(
+            f"| {name} | {r['requests']} | {r['rps']:.0f} | {100 * r['rps'] / floor:.0f}% "
+            f"| {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""Contact list latency at scale: load generated contacts, then time list pages.
+
+    # SQLite (its own file, not the app's database)
+    DATABASE_URL=sqlite:////work/main/var/bench-list.sqlite3 \
+        .venv/bin/python bench/list_pages.py --contacts 500000 --repeat 30
+    # PostgreSQL
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ch_bench_list \
+        .venv/bin/python bench/list_pages.py --contacts 500000 --repeat 30
+
+Loading bulk-inserts generated rows straight into the tables (contacts with custom traits of
+every type, tags, activity rows for one "upload"); it is bench data, so it skips the services
+on purpose: 500,000 ``contact_upsert`` calls would take far longer and measure something else.
+An existing database with the right number of contacts is reused.
+
+Each scenario calls the real list view through Django's test ``Client`` (middleware, session,
+permissions, template rendering), ``--repeat`` times after a warm-up, and reports the median
+and p95 wall time, the number of SQL queries, and the "floor": the single raw SQL query that
+fetches the same page of rows, timed the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The test settings: the same app, with plain static file storage (no manifest to build).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contacthub.test_settings")
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import django
+
+django.setup()
+
+from django.contrib.auth.models import User  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.http import QueryDict  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from contacts.fields import field_registry  # noqa: E402
+from contacts.models import Activity, Attribute, Contact, ContactTag, Tag  # noqa: E402
+from contacts.selectors import contact_list_for, parse_list_query  # noqa: E402
+
+CITIES = [
+    "Pune", "Mumbai", "Delhi", "Chennai", "Kolkata", "Bengaluru", "Hyderabad", "Jaipur",
+    "Surat", "Lucknow", "Kanpur", "Nagpur", "Indore", "Thane", "Bhopal", "Patna", "Vadodara",
+    "Ludhiana", "Agra", "Nashik",
+]  # fmt: skip
+INTERESTS = ["cricket", "music", "films", "travel", "food", "tech", "fashion", "books"]
+TAGS = [f"Tag {i:02d}" for i in range(18)] + ["VIP", "Lead"]
+FIRST = ["Asha", "Bala", "Chitra", "Dev", "Esha", "Farhan", "Gita", "Hari", "Isha", "Jai"]
+LAST = ["Rao", "Shah", "Iyer", "Khan", "Das", "Nair", "Gupta", "Singh", "Patel", "Menon"]
+BATCH = 10_000
+UPLOAD_JOB_ID = 424242
+
+
+def load(count: int) -> None:
+    call_command("migrate", verbosity=0)
+    have = Contact.objects.count()
+    if have == count:
+        print(f"reusing {have:,} contacts")
+        return
+    started = time.perf_counter()
+    with transaction.atomic():
+        Activity.objects.all().delete()
+        ContactTag.objects.all().delete()
+        Contact.objects.all().delete()
+        for key, label, type_ in (
+            ("city", "City", "text"),
+            ("score", "Score", "number"),
+            ("vip", "VIP", "boolean"),
+            ("renewal", "Renewal", "datetime"),
+            ("interests", "Interests", "list"),
+        ):
+            Attribute.objects.get_or_create(key=key, defaults={"label": label, "type": type_})
+        tags = [
+            Tag.objects.get_or_create(name_key=n.casefold(), defaults={"name": n})[0] for n in TAGS
+        ]
+    rng = random.Random(42)
+    now = datetime.now(UTC)
+    for start in range(0, count, BATCH):
+        rows = []
+        for i in range(start, min(count, start + BATCH)):
+            created = now - timedelta(seconds=rng.randrange(0, 730 * 86400))
+            traits = {"city": rng.choice(CITIES), "score": rng.randrange(0, 10_000)}
+            if rng.random() < 0.5:
+                traits["vip"] = rng.random() < 0.2
+            if rng.random() < 0.7:
+                day = now - timedelta(days=rng.randrange(-365, 730))
+                traits["renewal"] = day.strftime("%Y-%m-%d")
+            if rng.random() < 0.6:
+                traits["interests"] = rng.sample(INTERESTS, rng.randrange(1, 4))
+            national = f"{9_000_000_000 + i}"
+            rows.append(
+                Contact(
+                    name=f"{rng.choice(FIRST)} {rng.choice(LAST)} {i}",
+                    country_code="91",
+                    phone_number=national,
+                    phone=f"+91{national}",
+                    email=f"person{i}@example.com" if rng.random() < 0.8 else "",
+                    user_id=f"crm-{i}" if rng.random() < 0.5 else None,
+                    whatsapp_opted=rng.random() < 0.6,
+                    traits=traits,
+                    created_at=created,
+                    updated_at=created,
+                )
+            )
+        with transaction.atomic():
+            Contact.objects.bulk_create(rows, batch_size=2000)
+            ids = list(
+                Contact.objects.filter(phone__in=[r.phone for r in rows]).values_list(
+                    "pk", flat=True
+                )
+            )
+            links = []
+            for pk in ids:
+                for tag in rng.sample(tags, rng.randrange(0, 4)):
+                    links.append(ContactTag(contact_id=pk, tag=tag, created_at=now))
+            ContactTag.objects.bulk_create(links, batch_size=5000)
+            Activity.objects.bulk_create(
+                [
+                    Activity(
+                        contact_id=pk, kind="created", source="upload", upload_job_id=UPLOAD_JOB_ID
+                    )
+                    for pk in ids[:500]
+                ]
+                if start == 0
+                else []
+            )
+        print(f"  {min(count, start + BATCH):,} contacts", end="\r", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"loaded {count:,} contacts in {time.perf_counter() - started:.0f} s")
+
+
+SCENARIOS = [
+    ("first page, default columns, newest first", {}),
+    (
+        "text trait filter + sort by number trait, with count",
+        {"f": "city:eq:Pune", "sort": "-score"},
+    ),
+    ("search by phone digits", {"q": "98765"}),
+    ("tag filter (has any of VIP)", {"f": "tags:any:VIP"}),
+    ("upload filter (?upload=<job id>)", {"upload": str(UPLOAD_JOB_ID)}),
+    ("page 200, default order", {"page": "200"}),
+]
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def timed(fn, repeat: int) -> list[float]:
+    for _ in range(3):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def measure(repeat: int, only: str = "") -> None:
+    user, _ = User.objects.get_or_create(username="bench-list", defaults={"is_superuser": True})
+    user.is_superuser = True
+    user.save()
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    registry = field_registry()
+    vendor = connection.vendor
+    print(f"\n{vendor}, {Contact.objects.count():,} contacts, {repeat} runs each (ms)")
+    print(f"{'scenario':58} {'median':>7} {'p95':>7} {'floor':>7} {'floor p95':>9} {'queries':>7}")
+    for label, params in SCENARIOS:
+        if only and only not in label:
+            continue
+        response = client.get("/", params)
+        assert response.status_code == 200, response.status_code
+        queries: list[str] = []
+
+        def count(execute, sql, params, many, context, queries=queries):
+            queries.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            client.get("/", params)
+        samples = timed(lambda p=params: client.get("/", p), repeat)
+        query = parse_list_query(QueryDict(urlencode(params)), registry)
+        page = contact_list_for(query, registry)
+        offset = (query.page - 1) * query.per_page
+        sql, sql_params = page[offset : offset + query.per_page].query.sql_with_params()
+
+        def floor(sql=sql, sql_params=sql_params):
+            with connection.cursor() as cursor:
+                cursor.execute(sql, sql_params)
+                cursor.fetchall()
+
+        floor_samples = timed(floor, repeat)
+        print(
+            f"{label:58} {statistics.median(samples):7.1f} {percentile(samples, 95):7.1f} "
+            f"{statistics.median(floor_samples):7.1f} {percentile(floor_samples, 95):9.1f} "
+            f"{len(queries):7d}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=500_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--only", default="", help="run the scenarios whose name contains this")
+    args = parser.parse_args()
+    load(args.contacts)
+    measure(args.repeat, args.only)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""Forms of the upload wizard; each owns its validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from bulkupload import csvfile
+from bulkupload.mapping import column_samples, mappable_fields
+from bulkupload.models import UploadJob
+from contacts.fields import FieldRegistry, attribute_key_for
+from contacts.models import FieldType, Tag
+
+DELIMITER_CHOICES = [(",", "Comma (,)"), (";", "Semicolon (;)"), ("tab", "Tab")]
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Up to 50 MB and 500,000 rows, with a header row. UTF-8 or Windows-1252; "
+        "comma, semicolon or tab separated.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv,text/plain"}),
+    )
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > csvfile.MAX_BYTES:
+            raise forms.ValidationError(
+                f"{file.name} is larger than {csvfile.MAX_BYTES // (1024 * 1024)} MB; "
+                "split it and upload the parts"
+            )
+        return file
+
+
+class FileFormatForm(forms.Form):
+    encoding = forms.ChoiceField(label="Encoding", choices=list(csvfile.ENCODINGS.items()))
+    delimiter = forms.ChoiceField(label="Separator", choices=DELIMITER_CHOICES)
+
+    @staticmethod
+    def initial_for(job: UploadJob) -> dict[str, str]:
+        return {
+            "encoding": job.encoding,
+            "delimiter": "tab" if job.delimiter == "\t" else job.delimiter,
+        }
+
+    def clean_delimiter(self) -> str:
+        value = self.cleaned_data["delimiter"]
+        return "\t" if value == "tab" else value
+
+
+class MappingForm(forms.Form):
+    """One select per CSV column: a field, a new field (label and type), or skip."""
+
+    list_separator = forms.CharField(
+        label="List separator",
+        max_length=3,
+        initial=";",
+        strip=False,
+        help_text="Splits cells of list fields and tags, e.g. red;green.",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        job: UploadJob,
+        registry: FieldRegistry,
+        rows: list[list[str]],
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("initial", self.initial_for(job))
+        super().__init__(*args, **kwargs)
+        self.job, self.registry, self.rows = job, registry, rows
+        builtin = [(f"field:{f.key}", f.label) for f in mappable_fields(registry) if f.builtin]
+        custom = [(f"field:{f.key}", f.label) for f in registry.custom]
+        self.choice_groups: list[tuple[str, list[tuple[str, str]]]] = [
+            ("", [("skip", "Skip this column"), ("new", "New field…")]),
+            ("Contact fields", builtin),
+        ]
+        if custom:
+            self.choice_groups.append(("Custom fields", custom))
+        choices: list[Any] = [*self.choice_groups[0][1], *self.choice_groups[1:]]
+        for index, header in enumerate(job.headers):
+            self.fields[f"col_{index}"] = forms.ChoiceField(
+                label=header or f"Column {index + 1}", choices=choices
+            )
+            self.fields[f"col_{index}_label"] = forms.CharField(
+                label="New field name", required=False, max_length=100
+            )
+            self.fields[f"col_{index}_type"] = forms.ChoiceField(
+                label="Type", choices=FieldType.choices, initial=FieldType.TEXT, required=False
+            )
+
+    @staticmethod
+    def initial_for(job: UploadJob) -> dict[str, Any]:
+        initial: dict[str, Any] = {"list_separator": job.list_separator}
+        for index, entry in enumerate(job.column_mapping):
+            kind = entry.get("kind")
+            if kind == "field":
+                initial[f"col_{index}"] = f"field:{entry['key']}"
+            elif kind == "new":
+                initial[f"col_{index}"] = "new"
+                initial[f"col_{index}_label"] = entry.get("label", "")
+                initial[f"col_{index}_type"] = entry.get("type", FieldType.TEXT)
+            else:
+                initial[f"col_{index}"] = "skip"
+        return initial
+
+    def columns(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "index": index,
+                "header": header,
+                "samples": [s for s in column_samples(self.rows, index, 4) if s.strip()][:3],
+                "select": self[f"col_{index}"],
+                "label": self[f"col_{index}_label"],
+                "type": self[f"col_{index}_type"],
+                "groups": self.choice_groups,
+            }
+            for index, header in enumerate(self.job.headers)
+        ]
+
+    def mapping_from(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        mapping: list[dict[str, Any]] = []
+        for index, header in enumerate(self.job.headers):
+            choice = data.get(f"col_{index}") or "skip"
+            if choice.startswith("field:") and choice[6:] in self.registry:
+                mapping.append({"kind": "field", "key": choice[6:]})
+            elif choice == "new":
+                label = " ".join((data.get(f"col_{index}_label") or header or "").split())
+                field_type = data.get(f"col_{index}_type") or FieldType.TEXT
+                if field_type not in FieldType.values:
+                    field_type = FieldType.TEXT
+                mapping.append({"kind": "new", "label": label, "type": field_type})
+            else:
+                mapping.append({"kind": "skip"})
+        return mapping
+
+    def draft_mapping(self) -> list[dict[str, Any]]:
+        """The mapping as currently chosen, valid or not (for the live preview)."""
+        return self.mapping_from(self.data if self.is_bound else self.initial)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        mapping = self.mapping_from(data)
+        used: dict[str, int] = {}
+        new_keys: dict[str, int] = {}
+        for index, entry in enumerate(mapping):
+            name = f"col_{index}"
+            if entry["kind"] == "field":
+                if entry["key"] in used:
+                    self.add_error(
+                        name,
+                        f"{self.registry[entry['key']].label} is already filled by column "
+                        f"“{self.job.headers[used[entry['key']]]}”",
+                    )
+                used[entry["key"]] = index
+            elif entry["kind"] == "new":
+                label = entry["label"]
+                if not label:
+                    self.add_error(f"{name}_label", "Give the new field a name")
+                    continue
+                if (existing := self.registry.resolve(label)) is not None:
+                    self.add_error(
+                        f"{name}_label",
+                        f"a field called “{existing.label}” already exists: choose it instead",
+                    )
+                key = attribute_key_for(label)
+                if key in new_keys:
+                    self.add_error(f"{name}_label", "two new fields cannot have the same name")
+                new_keys[key] = index
+        if "phone" not in used:
+            raise forms.ValidationError(
+                "Map a column to Phone to continue: every contact is matched by its phone number."
+            )
+        data["mapping"] = mapping
+        return data
+
+
+class TagsForm(forms.Form):
+    tags = forms.ModelMultipleChoiceField(
+        queryset=Tag.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class TagCreateForm(forms.Form):
+    name = forms.CharField(label="New tag", max_length=100)

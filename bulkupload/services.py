@@ -1,0 +1,570 @@
+"""Upload jobs: creating them from a file, the wizard's steps, and the import itself.
+
+Contacts are written only through ``contacts.services.contacts_import_batch``; this module
+owns the job's state. The import commits each batch of contacts together with the job's
+progress (rows done, counters, the last row number and the rows it reports), so a worker
+killed at any point resumes after the last committed row without duplicating or losing one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import IO, TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from bulkupload import csvfile
+from bulkupload.csvfile import CsvRefused
+from bulkupload.mapping import RowPlanner, auto_map, has_phone
+from bulkupload.models import UploadJob, UploadRowProblem
+from contacts import services as contact_services
+from contacts.fields import FieldRegistry, field_registry
+from contacts.models import Contact, Tag
+from contacts.phones import PhoneError
+from contacts.services import Actor, ContactInputError, ImportRow
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+
+
+def stale_after() -> timedelta:
+    """A running job whose worker has not committed a batch for this long is resumed."""
+    return timedelta(seconds=getattr(settings, "BULKUPLOAD_STALE_SECONDS", 120))
+
+
+# --- Step 1: the file -----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Inspection:
+    encoding: str
+    delimiter: str
+    headers: list[str]
+    rows: list[list[str]]
+    records: int
+
+
+def _check_header(headers: list[str]) -> None:
+    if not headers or not any(headers):
+        raise CsvRefused("the file has no header row naming its columns")
+    for header in headers:
+        digits = sum(c.isdigit() for c in header)
+        if digits >= 7 or "@" in header:
+            raise CsvRefused(
+                f'the first row looks like data ("{header}"), not a header: add a first row '
+                "that names the columns"
+            )
+
+
+def inspect_file(
+    stream: IO[bytes], *, encoding: str | None = None, delimiter: str | None = None
+) -> Inspection:
+    """Check a file without parsing it all; raises :class:`CsvRefused` saying why."""
+    scan = csvfile.scan(stream)
+    data_rows = max(0, scan.records - 1)
+    if data_rows > csvfile.MAX_ROWS:
+        raise CsvRefused(
+            f"the file has about {data_rows:,} data rows; at most {csvfile.MAX_ROWS:,} are "
+            "allowed per file: split it and upload the parts"
+        )
+    encoding = encoding or scan.encoding
+    if delimiter is None:
+        delimiter = csvfile.sniff_delimiter(csvfile.read_head_text(stream, encoding))
+    head = csvfile.read_head(stream, encoding, delimiter)
+    _check_header(head.headers)
+    if not head.rows:
+        raise CsvRefused("the file has a header but no data rows")
+    return Inspection(encoding, delimiter, head.headers, head.rows, data_rows)
+
+
+def upload_job_create(*, user: AbstractBaseUser | None, file: File, name: str) -> UploadJob:
+    """Store an uploaded CSV under a generated name and start a draft job for it.
+
+    Refuses (:class:`CsvRefused`, nothing stored) a file that is not CSV text, too big, has
+    too many rows, no header, or no column that could hold a phone number.
+    """
+    if not name.lower().endswith((".csv", ".txt", ".tsv")):
+        raise CsvRefused("only CSV files (.csv) can be uploaded")
+    if file.size is not None and file.size > csvfile.MAX_BYTES:
+        raise CsvRefused(f"the file is larger than {csvfile.MAX_BYTES // (1024 * 1024)} MB")
+    inspection = inspect_file(file)
+    mapping = auto_map(inspection.headers, inspection.rows, field_registry())
+    if not has_phone(mapping):
+        raise CsvRefused(
+            "no column holds phone numbers: name one “Phone Number” (and optionally "
+            "“Country Code”), or write numbers as +<country code><number>"
+        )
+    job = UploadJob(
+        created_by=user if user is not None and user.is_authenticated else None,
+        original_name=name[:255],
+        size_bytes=file.size or 0,
+        encoding=inspection.encoding,
+        delimiter=inspection.delimiter,
+        headers=inspection.headers,
+        rows_total=inspection.records,
+        column_mapping=mapping,
+    )
+    file.seek(0)
+    job.file.save(name, file, save=False)
+    try:
+        job.save()
+    except Exception:
+        default_storage.delete(job.file.name)
+        raise
+    return job
+
+
+def upload_job_head(job: UploadJob) -> Inspection:
+    with default_storage.open(job.file.name, "rb") as stream:
+        head = csvfile.read_head(stream, job.encoding, job.delimiter)
+    return Inspection(job.encoding, job.delimiter, head.headers, head.rows, job.rows_total)
+
+
+def upload_job_set_format(*, job: UploadJob, encoding: str, delimiter: str) -> UploadJob:
+    """The user's correction of the detected encoding or delimiter."""
+    with default_storage.open(job.file.name, "rb") as stream:
+        head = csvfile.read_head(stream, encoding, delimiter)
+    _check_header(head.headers)
+    job.encoding, job.delimiter = encoding, delimiter
+    if head.headers != job.headers:
+        job.headers = head.headers
+        job.column_mapping = auto_map(head.headers, head.rows, field_registry())
+    job.save(update_fields=["encoding", "delimiter", "headers", "column_mapping", "updated_at"])
+    return job
+
+
+# --- Steps 2 to 4 ---------------------------------------------------------------------------
+def upload_job_set_mapping(
+    *, job: UploadJob, mapping: list[dict[str, Any]], list_separator: str
+) -> UploadJob:
+    job.column_mapping = mapping
+    job.list_separator = list_separator or ";"
+    job.step = UploadJob.Step.TAGS if job.step == UploadJob.Step.MAP else job.step
+    job.save(update_fields=["column_mapping", "list_separator", "step", "updated_at"])
+    return job
+
+
+def upload_job_set_tags(*, job: UploadJob, tags: Iterable[Tag]) -> UploadJob:
+    """The tags added to every contact of the file."""
+    job.tag_ids = sorted({tag.pk for tag in tags})
+    job.step = UploadJob.Step.REVIEW
+    job.save(update_fields=["tag_ids", "step", "updated_at"])
+    return job
+
+
+def upload_job_estimate(job: UploadJob, inspection: Inspection | None = None) -> dict[str, int]:
+    """How many rows will create and update contacts, extrapolated from the first rows."""
+    inspection = inspection or upload_job_head(job)
+    planner = RowPlanner(job.column_mapping, field_registry(), list_separator=job.list_separator)
+    phones: list[str] = []
+    invalid = 0
+    for cells in inspection.rows:
+        row = planner.plan(cells)
+        if row.errors or row.phone is None:
+            invalid += 1
+        elif row.phone.e164 not in phones:
+            phones.append(row.phone.e164)
+    existing = Contact.objects.filter(phone__in=phones).count() if phones else 0
+    sample = len(inspection.rows) or 1
+    total = job.rows_total
+    return {
+        "sample": len(inspection.rows),
+        "create": round(total * (len(phones) - existing) / sample),
+        "update": round(total * existing / sample),
+        "invalid": round(total * invalid / sample),
+    }
+
+
+def upload_job_confirm(
+    *, job: UploadJob, user: AbstractBaseUser | None, enqueue: bool = True
+) -> UploadJob:
+    """Create the new attributes the mapping asks for and queue the import.
+
+    With ``enqueue=False`` the caller runs :func:`upload_job_run` itself (the command does).
+    """
+    mapping = [dict(entry) for entry in job.column_mapping]
+    new_keys: list[str] = []
+    with transaction.atomic():
+        job = UploadJob.objects.select_for_update().get(pk=job.pk)
+        if job.status != UploadJob.Status.DRAFT:
+            return job
+        registry = field_registry()
+        for entry in mapping:
+            if entry.get("kind") != "new":
+                continue
+            existing = registry.resolve(entry["label"])
+            if existing is not None and not existing.builtin and existing.type == entry["type"]:
+                attribute_key = existing.key  # created meanwhile with the same type: use it
+            else:
+                attribute = contact_services.attribute_create(
+                    label=entry["label"], type=entry["type"], created_by=user
+                )
+                attribute_key = attribute.key
+                new_keys.append(attribute_key)
+            entry.clear()
+            entry.update({"kind": "field", "key": attribute_key})
+        job.column_mapping = mapping
+        job.new_attribute_keys = new_keys
+        job.status = UploadJob.Status.QUEUED
+        job.queued_at = timezone.now()
+        job.save()
+        if enqueue:
+            transaction.on_commit(lambda: _enqueue(job.pk))
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    from bulkupload.tasks import import_upload_job
+
+    import_upload_job.enqueue(job_id)
+
+
+def upload_job_cancel(*, job: UploadJob) -> UploadJob:
+    """Ask a queued or running import to stop at its next batch boundary."""
+    with transaction.atomic():
+        job = UploadJob.objects.select_for_update().get(pk=job.pk)
+        if job.status == UploadJob.Status.QUEUED and job.rows_done == 0:
+            job.status = UploadJob.Status.CANCELLED
+            job.finished_at = timezone.now()
+        elif job.is_active:
+            job.cancel_requested = True
+        job.save()
+    return job
+
+
+def upload_job_resume_if_stalled(*, job_id: int) -> bool:
+    """Queue a running job again when its worker stopped committing (killed or lost).
+
+    Pages that show the job call this; the conditional update makes sure that only one of
+    several web processes queues it. The new run takes a fresh lease, so should the old
+    worker be merely slow, it stops at its next batch.
+    """
+    cutoff = timezone.now() - stale_after()
+    with transaction.atomic():
+        queued = UploadJob.objects.filter(
+            pk=job_id, status=UploadJob.Status.RUNNING, heartbeat_at__lt=cutoff
+        ).update(status=UploadJob.Status.QUEUED, heartbeat_at=timezone.now())
+        if queued:
+            logger.warning("upload job %s stalled; queued again", job_id)
+            transaction.on_commit(lambda: _enqueue(job_id))
+    return bool(queued)
+
+
+# --- The import -----------------------------------------------------------------------------
+class LeaseLost(Exception):
+    """Another run took over the job (this one was thought dead)."""
+
+
+@dataclass(slots=True)
+class Progress:
+    """What a run tells its caller (the command's progress bar) after each batch."""
+
+    rows_done: int
+    rows_total: int
+
+
+def _claim(job_id: int) -> tuple[UploadJob, str] | None:
+    lease = uuid.uuid4().hex
+    with transaction.atomic():
+        job = UploadJob.objects.select_for_update().get(pk=job_id)
+        if job.status != UploadJob.Status.QUEUED:
+            return None
+        if job.cancel_requested:
+            _finish(job, UploadJob.Status.CANCELLED)
+            return None
+        now = timezone.now()
+        job.status = UploadJob.Status.RUNNING
+        job.lease = lease
+        job.heartbeat_at = now
+        job.started_at = job.started_at or now
+        job.attempts += 1
+        job.save()
+    return job, lease
+
+
+def _finish(job: UploadJob, status: str, message: str = "") -> None:
+    job.status = status
+    job.finished_at = timezone.now()
+    job.error_message = message
+    job.lease = ""
+    job.save()
+
+
+def _locked_job(job_id: int, lease: str) -> UploadJob:
+    job = UploadJob.objects.select_for_update().get(pk=job_id)
+    if job.lease != lease or job.status != UploadJob.Status.RUNNING:
+        raise LeaseLost
+    return job
+
+
+def upload_job_run(
+    *,
+    job_id: int,
+    batch_size: int = BATCH_SIZE,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> UploadJob:
+    """Import a queued job's rows (the background task's body); resumes where it stopped."""
+    claimed = _claim(job_id)
+    if claimed is None:
+        return UploadJob.objects.get(pk=job_id)
+    job, lease = claimed
+    try:
+        _run(job, lease, batch_size, on_progress)
+    except LeaseLost:
+        logger.warning("upload job %s was taken over by another run; stopping", job_id)
+    except (CsvRefused, UnicodeDecodeError, ContactInputError) as exc:
+        with transaction.atomic():
+            job = _locked_job(job_id, lease)
+            _finish(job, UploadJob.Status.FAILED, _failure_message(exc))
+    except Exception:
+        logger.exception("upload job %s failed", job_id)
+        with transaction.atomic():
+            job = _locked_job(job_id, lease)
+            _finish(job, UploadJob.Status.FAILED, "the import stopped on an unexpected error")
+        raise
+    return UploadJob.objects.get(pk=job_id)
+
+
+def _failure_message(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return (
+            "the file is not valid text in the chosen encoding; upload it again and choose "
+            "another encoding (for example Windows-1252)"
+        )
+    return str(exc)
+
+
+def _count_rows(job: UploadJob) -> int:
+    with default_storage.open(job.file.name, "rb") as stream:
+        records = csvfile.iter_records(stream, job.encoding, job.delimiter)
+        return sum(1 for _, cells in records if cells)
+
+
+def _records(job: UploadJob) -> Iterator[tuple[int, list[str]]]:
+    with default_storage.open(job.file.name, "rb") as stream:
+        for number, cells in csvfile.iter_records(stream, job.encoding, job.delimiter):
+            if cells:  # blank lines are not rows
+                yield number, cells
+
+
+def _seen_phones(job: UploadJob, planner: RowPlanner) -> dict[int, int]:
+    """Phones imported by the rows already committed (to report later duplicates)."""
+    reported = set(job.problems.values_list("row_number", flat=True))
+    seen: dict[int, int] = {}
+    for number, cells in _records(job):
+        if number > job.last_row_number:
+            break
+        if number in reported:
+            continue
+        try:
+            phone = planner.phone(cells)
+        except PhoneError:
+            continue
+        seen.setdefault(int(phone.e164[1:]), number)
+    return seen
+
+
+def _run(
+    job: UploadJob,
+    lease: str,
+    batch_size: int,
+    on_progress: Callable[[Progress], None] | None,
+) -> None:
+    if not job.rows_total_exact:
+        rows_total = _count_rows(job)
+        if rows_total > csvfile.MAX_ROWS:
+            raise CsvRefused(
+                f"the file has {rows_total:,} data rows; at most {csvfile.MAX_ROWS:,} are allowed"
+            )
+        with transaction.atomic():
+            job = _locked_job(job.pk, lease)
+            job.rows_total, job.rows_total_exact = rows_total, True
+            job.heartbeat_at = timezone.now()
+            job.save(update_fields=["rows_total", "rows_total_exact", "heartbeat_at"])
+    registry = field_registry()
+    planner = RowPlanner(job.column_mapping, registry, list_separator=job.list_separator)
+    tags = list(Tag.objects.filter(pk__in=job.tag_ids).order_by("name_key"))
+    actor = Actor.upload(user=job.created_by, upload_job_id=job.pk)
+    seen = _seen_phones(job, planner) if job.last_row_number else {}
+    batch: list[tuple[int, list[str]]] = []
+    for number, cells in _records(job):
+        if number <= job.last_row_number:
+            continue
+        batch.append((number, cells))
+        if len(batch) >= batch_size:
+            job = _commit_batch(job, lease, batch, planner, registry, tags, actor, seen)
+            batch = []
+            if on_progress:
+                on_progress(Progress(job.rows_done, job.rows_total))
+            if job.status == UploadJob.Status.CANCELLED:
+                return
+    job = _commit_batch(job, lease, batch, planner, registry, tags, actor, seen, last=True)
+    if on_progress:
+        on_progress(Progress(job.rows_done, job.rows_total))
+
+
+def _commit_batch(
+    job: UploadJob,
+    lease: str,
+    batch: Sequence[tuple[int, list[str]]],
+    planner: RowPlanner,
+    registry: FieldRegistry,
+    tags: list[Tag],
+    actor: Actor,
+    seen: dict[int, int],
+    *,
+    last: bool = False,
+) -> UploadJob:
+    rows: list[ImportRow] = []
+    problems: list[UploadRowProblem] = []
+    new_seen: dict[int, int] = {}
+    for number, cells in batch:
+        if not any(cell.strip() for cell in cells):
+            skipped = UploadRowProblem.Kind.SKIPPED
+            problems.append(_problem(job, number, cells, skipped, "empty row"))
+            continue
+        planned = planner.plan(cells)
+        if planned.errors or planned.phone is None:
+            reason = "; ".join(planned.errors)
+            problems.append(_problem(job, number, cells, UploadRowProblem.Kind.FAILED, reason))
+            continue
+        key = int(planned.phone.e164[1:])
+        first = seen.get(key) or new_seen.get(key)
+        if first is not None:
+            reason = f"duplicate: phone {planned.phone.e164} is already on row {first}"
+            problems.append(_problem(job, number, cells, UploadRowProblem.Kind.SKIPPED, reason))
+            continue
+        new_seen[key] = number
+        rows.append(ImportRow(planned.phone, planned.builtin, planned.traits, planned.tags))
+    with transaction.atomic():
+        job = _locked_job(job.pk, lease)
+        if job.cancel_requested:
+            _finish(job, UploadJob.Status.CANCELLED)
+            return job
+        outcomes = contact_services.contacts_import_batch(actor=actor, rows=rows, tags=tags)
+        UploadRowProblem.objects.bulk_create(problems)
+        job.rows_created += outcomes.count(contact_services.IMPORT_CREATED)
+        job.rows_updated += outcomes.count(contact_services.IMPORT_UPDATED)
+        job.rows_unchanged += outcomes.count(contact_services.IMPORT_UNCHANGED)
+        job.rows_failed += sum(1 for p in problems if p.kind == UploadRowProblem.Kind.FAILED)
+        job.rows_skipped += sum(1 for p in problems if p.kind == UploadRowProblem.Kind.SKIPPED)
+        job.rows_done += len(batch)
+        if batch:
+            job.last_row_number = batch[-1][0]
+        job.heartbeat_at = timezone.now()
+        if last:
+            job.rows_total = job.rows_done
+            _finish(job, UploadJob.Status.COMPLETED)
+        else:
+            job.save()
+    seen.update(new_seen)
+    return job
+
+
+def _problem(
+    job: UploadJob, number: int, cells: list[str], kind: str, reason: str
+) -> UploadRowProblem:
+    return UploadRowProblem(job=job, row_number=number, kind=kind, reason=reason, cells=cells)
+
+
+# --- The error report -----------------------------------------------------------------------
+def error_report_rows(job: UploadJob) -> Iterator[list[str]]:
+    """The error report as CSV rows: row number, outcome, reason, then the original cells."""
+    yield ["Row", "Outcome", "Reason", *job.headers]
+    problems = job.problems.order_by("row_number").values_list(
+        "row_number", "kind", "reason", "cells"
+    )
+    for number, kind, reason, cells in problems.iterator(chunk_size=2000):
+        yield [str(number), kind, reason, *cells]
+
+
+def wait_for(job_id: int, timeout: float = 30.0) -> UploadJob:
+    """Poll until a job is finished (for the command and tests running a real worker)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = UploadJob.objects.get(pk=job_id)
+        if job.is_finished or time.monotonic() > deadline:
+            return job
+        time.sleep(0.2)
+
+
+# --- Dry run (the command's --dry-run) ------------------------------------------------------
+def upload_dry_run(
+    *,
+    stream: IO[bytes],
+    encoding: str,
+    delimiter: str,
+    mapping: list[dict[str, Any]],
+    list_separator: str = ";",
+    batch_size: int = BATCH_SIZE,
+) -> dict[str, int]:
+    """What an import would do, without writing: the same planning, then read-only lookups.
+
+    Rows that would change nothing count as updates here (telling them apart needs the
+    stored values, which a dry run does not compare).
+    """
+    planner = RowPlanner(mapping, field_registry(), list_separator=list_separator)
+    totals = {"rows": 0, "create": 0, "update": 0, "skipped": 0, "failed": 0}
+    seen: set[int] = set()
+    pending: list[str] = []
+
+    def flush() -> None:
+        existing = Contact.objects.filter(phone__in=pending).count() if pending else 0
+        totals["update"] += existing
+        totals["create"] += len(pending) - existing
+        pending.clear()
+
+    for _, cells in csvfile.iter_records(stream, encoding, delimiter):
+        if not cells:
+            continue
+        totals["rows"] += 1
+        if not any(cell.strip() for cell in cells):
+            totals["skipped"] += 1
+            continue
+        planned = planner.plan(cells)
+        if planned.errors or planned.phone is None:
+            totals["failed"] += 1
+            continue
+        key = int(planned.phone.e164[1:])
+        if key in seen:
+            totals["skipped"] += 1
+            continue
+        seen.add(key)
+        pending.append(planned.phone.e164)
+        if len(pending) >= batch_size:
+            flush()
+    flush()
+    return totals
+
+
+def error_report_save(job: UploadJob) -> str:
+    """Write the error report into the default storage; returns its storage name."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(error_report_rows(job))
+    name = f"uploads/reports/{job.pk}-{uuid.uuid4().hex[:8]}-errors.csv"
+    return default_storage.save(name, ContentFile(("\ufeff" + buffer.getvalue()).encode()))
+
+
+def upload_jobs_resume_stalled() -> list[int]:
+    """Queue again every running job whose worker stopped committing; returns their ids."""
+    cutoff = timezone.now() - stale_after()
+    stalled = UploadJob.objects.filter(status=UploadJob.Status.RUNNING, heartbeat_at__lt=cutoff)
+    return [
+        job_id
+        for job_id in stalled.values_list("pk", flat=True)
+        if upload_job_resume_if_stalled(job_id=job_id)
+    ]

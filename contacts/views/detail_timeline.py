@@ -1,0 +1,130 @@
+"""The contact page's activity timeline: every change, newest first, a page at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET
+
+from contacts import selectors
+from contacts.field_editor import display_value, request_time_zone
+from contacts.fields import Field, FieldRegistry, field_registry
+from contacts.http import HtmxHttpRequest
+from contacts.models import Activity, Contact, FieldType, Source
+
+TEMPLATE = "contacts/contact_detail.html"
+
+
+@dataclass(slots=True)
+class FieldChange:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(slots=True)
+class TimelineEntry:
+    activity: Activity
+    title: str
+    who: str
+    when: str
+    who_url: str = ""
+    changes: list[FieldChange] = field(default_factory=list)
+    tags_added: list[str] = field(default_factory=list)
+    tags_removed: list[str] = field(default_factory=list)
+    event_traits: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _who(activity: Activity) -> tuple[str, str]:
+    """Who made the change, and a link to more about them when there is a page for it."""
+    if activity.upload_job_id is not None:
+        by = f" by {activity.actor_user.get_username()}" if activity.actor_user else ""
+        try:
+            url = reverse("bulkupload:job", args=[activity.upload_job_id])
+        except NoReverseMatch:
+            url = ""
+        return f"Upload job #{activity.upload_job_id}{by}", url
+    if activity.actor_api_key is not None:
+        return f"API key “{activity.actor_api_key.name}”", ""
+    if activity.actor_user is not None:
+        return activity.actor_user.get_username(), ""
+    if activity.source == Source.API:
+        return "A revoked API key", ""
+    return ("System" if activity.source == Source.SYSTEM else "Someone (account removed)"), ""
+
+
+def _field_for(key: str, registry: FieldRegistry) -> Field:
+    # A field since deleted still shows its changes, by key and as text.
+    return registry.get(key) or Field(key=key, label=key, type=FieldType.TEXT, builtin=False)
+
+
+def _shown(target: Field, value: Any, tz: ZoneInfo) -> str:
+    if value is None or value == "" or value == []:
+        return "(empty)"
+    return display_value(target, value, tz)
+
+
+def timeline_entry(activity: Activity, registry: FieldRegistry, tz: ZoneInfo) -> TimelineEntry:
+    changes = activity.changes or {}
+    who, who_url = _who(activity)
+    local = activity.created_at.astimezone(tz)
+    when = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    if activity.kind == Activity.Kind.EVENT:
+        traits = changes.get("traits") or {}
+        return TimelineEntry(
+            activity=activity,
+            title=f"Event: {changes.get('event', '')}",
+            who=who,
+            who_url=who_url,
+            when=when,
+            event_traits=[
+                (_field_for(k, registry).label, _shown(_field_for(k, registry), v, tz))
+                for k, v in traits.items()
+            ],
+        )
+    field_changes = []
+    for key, pair in (changes.get("fields") or {}).items():
+        target = _field_for(key, registry)
+        old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
+        field_changes.append(
+            FieldChange(target.label, _shown(target, old, tz), _shown(target, new, tz))
+        )
+    return TimelineEntry(
+        activity=activity,
+        title="Created" if activity.kind == Activity.Kind.CREATED else "Updated",
+        who=who,
+        who_url=who_url,
+        when=when,
+        changes=field_changes,
+        tags_added=list(changes.get("tags_added") or []),
+        tags_removed=list(changes.get("tags_removed") or []),
+    )
+
+
+def timeline_context(
+    contact: Contact, registry: FieldRegistry, tz: ZoneInfo, page_number: Any = 1
+) -> dict[str, Any]:
+    page = selectors.contact_timeline(contact_id=contact.pk, page_number=page_number)
+    return {
+        "contact_pk": contact.pk,
+        "timeline_page": page,
+        "timeline": [timeline_entry(a, registry, tz) for a in page.object_list],
+        "tz": tz,
+    }
+
+
+@require_GET
+@permission_required("contacts.view_contact", raise_exception=True)
+def contact_timeline(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    contact = Contact.objects.filter(pk=pk).only("pk").first()
+    if contact is None:
+        raise Http404("No such contact")
+    tz = request_time_zone(request.COOKIES)
+    context = timeline_context(contact, field_registry(), tz, request.GET.get("page"))
+    return render(request, f"{TEMPLATE}#timeline", context)

@@ -1,0 +1,98 @@
+"""The contact list's per-user settings: columns (shown and order) and saved views."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from contacts import services
+from contacts.fields import field_registry
+from contacts.forms import SavedViewForm
+from contacts.http import HtmxHttpRequest
+from contacts.selectors import (
+    columns_from_keys,
+    list_columns,
+    parse_list_query,
+    query_from_saved,
+    saved_view_get,
+)
+
+TEMPLATE = "contacts/contact_list.html"
+LIST_CHANGED = "list-changed"
+
+
+@require_POST
+@permission_required("contacts.view_contact", raise_exception=True)
+def columns_save(request: HtmxHttpRequest) -> HttpResponse:
+    """Save the ticked columns in the order given; the list reloads itself on the event."""
+    registry = field_registry()
+    columns = columns_from_keys(request.POST.getlist("columns"), registry)
+    services.list_preference_save(user=request.user, columns=[f.key for f in columns])
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Trigger"] = LIST_CHANGED
+        return response
+    return redirect(request.POST.get("next") or reverse("contacts:list"))
+
+
+@require_POST
+@permission_required("contacts.add_savedview", raise_exception=True)
+def saved_view_save(request: HtmxHttpRequest) -> HttpResponse:
+    """Save the list's search, filters, sort and the user's columns under a name."""
+    registry = field_registry()
+    query = parse_list_query(request.POST, registry)
+    form = SavedViewForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request, f"{TEMPLATE}#save-view-form", {"save_form": form, "query": query}, status=422
+        )
+    view = services.saved_view_save(
+        owner=request.user,
+        name=form.cleaned_data["name"],
+        shared=form.cleaned_data["shared"],
+        query=query.saved_query(),
+        columns=[f.key for f in list_columns(user=request.user, registry=registry)],
+    )
+    messages.success(request, f'View "{view.name}" saved.')
+    url = reverse("contacts:list") + query.querystring(page=None, view=view.pk)
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@require_GET
+@permission_required("contacts.view_contact", raise_exception=True)
+def saved_view_open(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Open a saved view: its columns become the user's columns, its query the list's URL."""
+    view = saved_view_get(user=request.user, view_id=pk)
+    if view is None:
+        raise Http404("No such view")
+    registry = field_registry()
+    if view.columns:
+        columns = columns_from_keys(view.columns, registry)
+        services.list_preference_save(user=request.user, columns=[f.key for f in columns])
+    params = query_from_saved(view.query)
+    query = parse_list_query(params, registry)
+    for error in query.errors:
+        messages.warning(request, f'View "{view.name}": {error}')
+    return redirect(reverse("contacts:list") + query.querystring(view=view.pk))
+
+
+@require_POST
+@permission_required("contacts.delete_savedview", raise_exception=True)
+def saved_view_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    if not services.saved_view_delete(owner=request.user, view_id=pk):
+        raise Http404("No such view of yours")
+    messages.success(request, "View deleted.")
+    url = reverse("contacts:list")
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)

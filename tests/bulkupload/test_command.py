@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from bulkupload.models import UploadJob
+from contacts.models import Attribute, Contact, FieldType
+from tests.factories import make_contact
+
+pytestmark = pytest.mark.django_db
+
+TEXT = (
+    "Full Name,Phone Number,Country Code,Joined,Shoe Size\n"
+    "Asha,9876500001,91,2024-10-31,7\n"
+    "Ravi,9876500002,91,soon,9\n"
+    "Asha again,9876500001,91,,\n"
+)
+
+
+def write(tmp_path: Path, text: str, name: str = "people.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_import_prints_totals_and_error_report(tmp_path):
+    make_contact(phone_number="9876500002", name="Old")
+    out = io.StringIO()
+    path = write(tmp_path, TEXT)
+    call_command(
+        "import_contacts", str(path), "--tag", "Expo", "--map", "Joined=Joined:datetime", stdout=out
+    )
+    output = out.getvalue()
+    assert "created 1, updated 0, unchanged 0, skipped 1, failed 1." in output
+    report = Path(output.split("Error report: ")[1].strip())
+    assert "expected an ISO date" in report.read_text(encoding="utf-8-sig")
+    assert Attribute.objects.get(key="shoe_size").type == FieldType.TEXT  # text unless mapped
+    asha = Contact.objects.get(phone="+919876500001")
+    assert asha.traits == {"joined": "2024-10-31", "shoe_size": "7"}
+    assert [t.name for t in asha.tags.all()] == ["Expo"]
+    assert UploadJob.objects.get().status == UploadJob.Status.COMPLETED
+
+
+def test_dry_run_writes_nothing(tmp_path):
+    out = io.StringIO()
+    call_command("import_contacts", str(write(tmp_path, TEXT)), "--dry-run", stdout=out)
+    assert "3 rows; would create 2, update or leave unchanged 0, skip 1, fail 0" in out.getvalue()
+    assert not Contact.objects.exists() and not UploadJob.objects.exists()
+    assert not Attribute.objects.exists()
+
+
+def test_refused_file_exits_non_zero(tmp_path):
+    with pytest.raises(CommandError, match="refused: no column is mapped to the phone"):
+        call_command("import_contacts", str(write(tmp_path, "Name,City\nA,B\n")))
+    with pytest.raises(CommandError, match="no column 'Nope'"):
+        call_command("import_contacts", str(write(tmp_path, TEXT)), "--map", "Nope=skip")
+    assert not Contact.objects.exists()

@@ -1,0 +1,255 @@
+"""A worker that dies mid-file: the job resumes after the last committed batch."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from bulkupload import services
+from bulkupload.models import UploadJob
+from contacts import services as contact_services
+from contacts.models import Activity, Contact
+from contacts.services import Actor
+
+ROOT = Path(__file__).resolve().parents[2]
+on_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL (DATABASE_URL): a real db_worker process shares the test database",
+)
+
+
+def big_csv(rows: int, *, start: int = 0, extra: str = "") -> str:
+    lines = ["Name,Phone Number,Country Code,City" + (",Plan" if extra else "")]
+    for i in range(start, start + rows):
+        line = f"Person {i},98{i:08d},91,City {i % 7}"
+        lines.append(line + (f",{extra}" if extra else ""))
+    return "\n".join(lines) + "\n"
+
+
+def confirm_without_running(job: UploadJob, user) -> UploadJob:
+    """Queue a job (creating its new fields) but leave running it to the caller."""
+    return services.upload_job_confirm(job=job, user=user)
+
+
+def assert_every_row_once(job: UploadJob, rows: int) -> None:
+    assert job.status == UploadJob.Status.COMPLETED
+    assert job.rows_done == job.rows_accounted == job.rows_total == rows
+    assert Activity.objects.filter(upload_job_id=job.pk).count() == (
+        job.rows_created + job.rows_updated
+    )
+    assert job.problems.count() == job.rows_skipped + job.rows_failed
+
+
+@pytest.mark.django_db
+def test_run_killed_between_batches_resumes_without_duplicates(
+    make_job, editor, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(services, "BATCH_SIZE", 10)
+    text = big_csv(45) + "Again,9800000003,91,X\n"  # a duplicate of a row before the kill
+    job = confirm_without_running(make_job(text), editor)
+    real_batch = contact_services.contacts_import_batch
+    calls = {"n": 0}
+
+    def dying_batch(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise SystemExit("worker killed")  # not an Exception: nothing marks the job failed
+        return real_batch(**kwargs)
+
+    monkeypatch.setattr(contact_services, "contacts_import_batch", dying_batch)
+    with pytest.raises(SystemExit):
+        services.upload_job_run(job_id=job.pk, batch_size=10)
+    job.refresh_from_db()
+    assert (job.status, job.rows_done, job.last_row_number) == ("running", 20, 21)
+    assert Contact.objects.count() == 20
+
+    monkeypatch.setattr(contact_services, "contacts_import_batch", real_batch)
+    settings.BULKUPLOAD_STALE_SECONDS = 60
+    assert not services.upload_job_resume_if_stalled(job_id=job.pk)  # still fresh
+    UploadJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.upload_job_resume_if_stalled(job_id=job.pk)
+    job.refresh_from_db()
+    assert_every_row_once(job, 46)
+    assert (job.rows_created, job.rows_skipped, job.attempts) == (45, 1, 2)
+    assert Contact.objects.count() == 45
+    (problem,) = job.problems.all()
+    assert "row 5" in problem.reason  # the first row with that phone, before the kill
+
+
+@pytest.mark.django_db
+def test_old_run_stops_when_another_took_over(make_job, editor):
+    job = confirm_without_running(make_job(big_csv(5)), editor)
+    claimed = services._claim(job.pk)
+    assert claimed is not None
+    UploadJob.objects.filter(pk=job.pk).update(lease="someone-else")
+    with pytest.raises(services.LeaseLost):
+        services._run(claimed[0], claimed[1], 2, None)
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.django_db
+def test_cancel_stops_at_a_batch_boundary(make_job, editor, monkeypatch):
+    job = confirm_without_running(make_job(big_csv(30)), editor)
+
+    def cancel_after_first_batch(progress):
+        if progress.rows_done == 10:
+            services.upload_job_cancel(job=job)
+
+    job = services.upload_job_run(
+        job_id=job.pk, batch_size=10, on_progress=cancel_after_first_batch
+    )
+    assert job.status == UploadJob.Status.CANCELLED
+    assert (job.rows_done, job.rows_created, job.last_row_number) == (10, 10, 11)
+    assert Contact.objects.count() == 10
+
+
+# --- With a real worker process on PostgreSQL -----------------------------------------------
+def worker_env(media_root: Path) -> dict[str, str]:
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "contacthub.settings",
+        "MEDIA_ROOT": str(media_root),
+        "SECRET_KEY": "worker-for-tests",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def start_worker(media_root: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay"],
+        cwd=ROOT,
+        env=worker_env(media_root),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def enqueue_on_database_backend(job_id: int) -> None:
+    """Queue the task where a db_worker finds it (the test settings run tasks immediately)."""
+    from django_tasks_db.backend import DatabaseBackend
+
+    from bulkupload.tasks import import_upload_job
+
+    DatabaseBackend(alias="default", params={}).enqueue(import_upload_job, (job_id,), {})
+
+
+def wait(predicate, timeout: float = 120.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+@on_postgres
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_sigkilled_db_worker_resumes_without_duplicates_or_losses(
+    make_job, editor, media_root, monkeypatch, settings
+):
+    rows = 20_000
+    monkeypatch.setattr(services, "_enqueue", enqueue_on_database_backend)
+    job = make_job(big_csv(rows))
+    services.upload_job_confirm(job=job, user=editor)
+    worker = start_worker(media_root)
+    try:
+        done = wait(lambda: UploadJob.objects.get(pk=job.pk).rows_done >= 3000 or None)
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    job.refresh_from_db()
+    assert done and job.status == UploadJob.Status.RUNNING
+    assert 0 < job.rows_done < rows, "the worker must die mid-file"
+    assert Contact.objects.count() == job.rows_created  # committed batches only
+    killed_at = job.rows_done
+
+    settings.BULKUPLOAD_STALE_SECONDS = 1
+    time.sleep(1.5)
+    worker = start_worker(media_root)
+    try:
+        assert services.upload_job_resume_if_stalled(job_id=job.pk)
+        job = wait(lambda: (j := UploadJob.objects.get(pk=job.pk)).is_finished and j, timeout=180)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+    assert_every_row_once(job, rows)
+    assert job.rows_created == rows and job.attempts == 2 and killed_at < rows
+    assert Contact.objects.count() == rows
+    assert Contact.objects.filter(phone="+919800019999", name="Person 19999").exists()
+
+
+@on_postgres
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_uploads_and_api_writes_on_the_same_contacts_lose_no_update(
+    make_job, editor, media_root, monkeypatch
+):
+    rows = 3000
+    first = make_job(big_csv(rows))  # sets City
+    second = make_job(big_csv(rows, extra="gold"))  # sets City and Plan
+    for job in (first, second):
+        mapping = list(job.column_mapping)
+        services.upload_job_set_mapping(job=job, mapping=mapping, list_separator=";")
+    monkeypatch.setattr(services, "_enqueue", enqueue_on_database_backend)
+    services.upload_job_confirm(job=first, user=editor)
+    services.upload_job_confirm(job=second, user=editor)
+    workers = [start_worker(media_root), start_worker(media_root)]
+    try:
+        actor = Actor.system()
+        for i in range(0, rows, 50):  # API-style writes racing the two uploads
+            contact_services.contact_upsert(
+                actor=actor,
+                phone_number=f"98{i:08d}",
+                country_code="91",
+                values={"source_system": f"crm-{i}"},
+                create_attributes=True,
+            )
+        for job in (first, second):
+            wait(lambda job=job: UploadJob.objects.get(pk=job.pk).is_finished, timeout=180)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
+    assert Contact.objects.count() == rows
+    for i in range(0, rows, 50):
+        contact = Contact.objects.get(phone=f"+9198{i:08d}")
+        assert contact.traits["source_system"] == f"crm-{i}"
+        assert contact.traits["plan"] == "gold"
+        assert contact.traits["city"] == f"City {i % 7}"
+    for job in (first, second):
+        job.refresh_from_db()
+        assert_every_row_once(job, rows)
+
+
+@pytest.mark.django_db
+def test_resume_command_requeues_only_stalled_jobs(make_job, editor, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    fresh = confirm_without_running(make_job(big_csv(3)), editor)
+    stalled = confirm_without_running(make_job(big_csv(3, start=10)), editor)
+    old = timezone.now() - timedelta(hours=1)
+    UploadJob.objects.filter(pk=fresh.pk).update(status="running", heartbeat_at=timezone.now())
+    UploadJob.objects.filter(pk=stalled.pk).update(status="running", heartbeat_at=old)
+    out = StringIO()
+    call_command("resume_uploads", stdout=out)
+    assert f"1 upload(s) queued again: [{stalled.pk}]" in out.getvalue()
+    assert UploadJob.objects.get(pk=stalled.pk).status == UploadJob.Status.QUEUED
+    assert UploadJob.objects.get(pk=fresh.pk).status == UploadJob.Status.RUNNING

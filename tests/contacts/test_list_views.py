@@ -1,0 +1,282 @@
+"""The contact list page: full page and htmx fragments, columns, saved views, query counts."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from contacts.models import Activity, FieldType, ListPreference, SavedView
+from tests.factories import AttributeFactory, UserFactory, make_contact
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("contacts:list")
+HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/"}
+
+
+def test_list_shows_default_columns_count_and_links_names(viewer_client):
+    asha = make_contact(name="Asha", phone_number="9876543210", email="a@example.com", tags=["VIP"])
+    response = viewer_client.get(LIST)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "1 contact" in html
+    for label in ("Name", "Phone", "Email", "Tags", "WhatsApp opted", "Created"):
+        assert f">{label}" in html
+    assert f'href="{reverse("contacts:detail", args=[asha.pk])}">Asha</a>' in html
+    assert "+919876543210" in html
+    assert "VIP" in html
+
+
+def test_empty_list_says_so(viewer_client):
+    html = viewer_client.get(LIST).content.decode()
+    assert "No contacts yet." in html
+    assert "0 contacts" in html
+
+
+def test_no_match_says_so_with_matching_count(viewer_client):
+    make_contact(name="Asha")
+    html = viewer_client.get(LIST, {"q": "zzz"}).content.decode()
+    assert "No contacts match." in html
+    assert "0 matching" in html
+
+
+def test_htmx_request_gets_the_results_fragment_and_pushes_the_url(viewer_client):
+    make_contact(name="Asha")
+    make_contact(name="Bala")
+    response = viewer_client.get(LIST, {"q": "bal", "sort": "name"}, **HTMX)
+    html = response.content.decode()
+    assert "<html" not in html
+    assert 'id="results"' in html
+    assert "Bala" in html and "Asha" not in html
+    assert "1 matching" in html
+    assert response["HX-Push-Url"] == f"{LIST}?q=bal&sort=name"
+
+
+def test_same_state_replaces_instead_of_pushing(viewer_client):
+    response = viewer_client.get(
+        LIST, {"q": "x"}, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/?q=x"
+    )
+    assert response["HX-Replace-Url"] == f"{LIST}?q=x"
+    assert "HX-Push-Url" not in response
+
+
+@pytest.mark.parametrize(
+    "typed", ["+91 98765 43210", "098765-43210", "9876543210", "(987) 654-3210", "65432"]
+)
+def test_search_finds_phone_in_any_common_format(viewer_client, typed):
+    make_contact(name="Asha", phone_number="9876543210")
+    make_contact(name="Bala", phone_number="9123456780")
+    html = viewer_client.get(LIST, {"q": typed}, **HTMX).content.decode()
+    assert "Asha" in html and "Bala" not in html
+
+
+@pytest.mark.parametrize("typed", ["asha@ex", "crm-1", "SHA"])
+def test_search_matches_email_user_id_and_name(viewer_client, typed):
+    make_contact(name="Asha", email="asha@example.com", user_id="crm-1")
+    make_contact(name="Bala", phone_number="9123456780")
+    html = viewer_client.get(LIST, {"q": typed}, **HTMX).content.decode()
+    assert "Asha" in html and "Bala" not in html
+
+
+def test_adding_a_filter_folds_it_into_the_url(viewer_client):
+    AttributeFactory(key="score", label="Score", type=FieldType.NUMBER)
+    make_contact(name="Low", score=3)
+    make_contact(name="High", score=30)
+    params = {"nf_field": "score", "nf_op": "gt", "nf_value": "10"}
+    response = viewer_client.get(LIST, params, **HTMX)
+    html = response.content.decode()
+    assert response["HX-Push-Url"] == f"{LIST}?f=score%3Agt%3A10"
+    assert "High" in html and "Low" not in html
+    assert "Score &gt; 10" in html  # the chip
+    full = viewer_client.get(LIST, params)
+    assert full.status_code == 302 and full["Location"] == f"{LIST}?f=score%3Agt%3A10"
+
+
+def test_bad_filter_value_shows_a_message_and_is_not_applied(viewer_client):
+    AttributeFactory(key="score", label="Score", type=FieldType.NUMBER)
+    make_contact(name="Low", score=3)
+    response = viewer_client.get(
+        LIST, {"nf_field": "score", "nf_op": "gt", "nf_value": "1O"}, **HTMX
+    )
+    html = response.content.decode()
+    assert "Score: expected a number (got &quot;1O&quot;)" in html
+    assert "Low" in html
+    assert response["HX-Replace-Url"] == LIST  # nothing changed: no new history entry
+    html = viewer_client.get(LIST, {"f": "score:gt:abc"}).content.decode()
+    assert "Score: expected a number" in html and "Low" in html
+
+
+def test_chip_remove_link_drops_only_that_filter(viewer_client):
+    make_contact(name="Asha")
+    html = viewer_client.get(
+        LIST, {"f": ["name:contains:a", "email:unset"], "q": "as"}
+    ).content.decode()
+    assert 'aria-label="Remove filter: Name contains a"' in html
+    assert f"{LIST}?q=as&amp;f=email%3Aunset" in html
+
+
+def test_upload_parameter_filters_to_that_upload_and_shows_a_chip(viewer_client):
+    mine = make_contact(name="From upload")
+    make_contact(name="Typed in")
+    Activity.objects.create(contact=mine, kind="updated", source="upload", upload_job_id=7)
+    html = viewer_client.get(LIST, {"upload": "7"}).content.decode()
+    assert "From upload #7" in html
+    assert "From upload</a>" in html and "Typed in" not in html
+    assert "1 matching" in html
+
+
+def test_sort_links_toggle_direction_and_mark_the_column(viewer_client):
+    make_contact(name="Bala")
+    make_contact(name="Asha")
+    html = viewer_client.get(LIST, {"sort": "name"}).content.decode()
+    assert html.index("Asha") < html.index("Bala")
+    assert 'aria-sort="ascending"' in html
+    assert f"{LIST}?sort=-name" in html
+    html = viewer_client.get(LIST, {"sort": "-name"}).content.decode()
+    assert html.index("Bala") < html.index("Asha")
+
+
+def test_pages_carry_state_and_count_once(viewer_client):
+    for i in range(30):
+        make_contact(name=f"P{i:02d}")
+    html = viewer_client.get(LIST, {"per_page": 25, "page": 2, "q": "p"}).content.decode()
+    assert "26\u201330 of 30" in html  # en dash
+    assert "Page 2 of 2" in html
+    assert f"{LIST}?q=p&amp;per_page=25" in html  # previous page link keeps the state
+
+
+def test_columns_preference_is_saved_in_order_and_used(editor_client, editor):
+    AttributeFactory(key="city", label="City", type=FieldType.TEXT)
+    make_contact(name="Asha", city="Pune")
+    response = editor_client.post(
+        reverse("contacts:list-columns"), {"columns": ["city", "name", "nosuch"]}, **HTMX
+    )
+    assert response.status_code == 204
+    assert response["HX-Trigger"] == "list-changed"
+    assert ListPreference.objects.get(user=editor).columns == ["city", "name"]
+    html = editor_client.get(LIST).content.decode()
+    assert html.index('data-field="city"') < html.index('data-field="name"')
+    assert 'data-field="email"' not in html.split('id="columns-panel"')[0]
+    assert "Pune" in html
+
+
+def test_saved_view_save_share_and_open(editor_client, editor):
+    other = UserFactory(username="other", groups=["Editors"])
+    ListPreference.objects.create(user=editor, columns=["name", "email"])
+    response = editor_client.post(
+        reverse("contacts:list-view-save"),
+        {"name": " VIPs  in Pune ", "shared": "on", "q": "a", "f": ["tags:any:VIP"]},
+        **HTMX,
+    )
+    view = SavedView.objects.get()
+    assert response.status_code == 204
+    assert view.name == "VIPs in Pune" and view.shared and view.owner == editor
+    assert view.query == {"q": "a", "f": ["tags:any:VIP"], "sort": "-created_at"}
+    assert view.columns == ["name", "email"]
+    assert response["HX-Redirect"] == f"{LIST}?q=a&f=tags%3Aany%3AVIP&view={view.pk}"
+
+    from django.test import Client
+
+    other_client = Client()
+    other_client.force_login(other)
+    assert "VIPs in Pune" in other_client.get(LIST).content.decode()
+    opened = other_client.get(reverse("contacts:list-view-open", args=[view.pk]))
+    assert opened["Location"] == f"{LIST}?q=a&f=tags%3Aany%3AVIP&view={view.pk}"
+    assert ListPreference.objects.get(user=other).columns == ["name", "email"]
+    # only the owner may delete it
+    assert (
+        other_client.post(reverse("contacts:list-view-delete", args=[view.pk])).status_code == 404
+    )
+    assert SavedView.objects.exists()
+
+
+def test_private_saved_view_is_not_visible_to_others(editor_client, editor, viewer_client):
+    view = SavedView.objects.create(name="Mine only", owner=editor, query={"q": "x"})
+    assert "Mine only" not in viewer_client.get(LIST).content.decode()
+    assert viewer_client.get(reverse("contacts:list-view-open", args=[view.pk])).status_code == 404
+    assert "Mine only" in editor_client.get(LIST).content.decode()
+
+
+def test_saving_a_view_needs_a_name(editor_client):
+    response = editor_client.post(reverse("contacts:list-view-save"), {"name": "  "}, **HTMX)
+    assert response.status_code == 422
+    assert "Give the view a name." in response.content.decode() or "required" in (
+        response.content.decode()
+    )
+    assert not SavedView.objects.exists()
+
+
+def _many(count: int) -> None:
+    AttributeFactory(key="city", label="City", type=FieldType.TEXT)
+    for i in range(count):
+        make_contact(name=f"C{i}", city="Pune", tags=["VIP", f"T{i}"])
+
+
+@pytest.mark.parametrize("params", [{}, {"q": "c"}, {"f": "city:eq:pune", "sort": "-city"}])
+def test_query_count_per_page_is_constant(
+    editor_client, editor, django_assert_max_num_queries, params
+):
+    # session, user, 2 x permissions, attributes, columns, saved views, page, tags prefetch,
+    # and when unfiltered the total (on PostgreSQL: its estimate, then an exact count)
+    ListPreference.objects.create(user=editor, columns=["name", "city", "tags", "phone"])
+    _many(3)
+    with django_assert_max_num_queries(11):
+        small = editor_client.get(LIST, params)
+    _many(40)
+    with django_assert_max_num_queries(11):
+        large = editor_client.get(LIST, params)
+    assert small.content.decode().count('name="ids"') == 3
+    assert large.content.decode().count('name="ids"') == 43
+
+
+def test_filtered_page_counts_matches_in_the_same_query(editor_client, editor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _many(5)
+    with CaptureQueriesContext(connection) as captured:
+        html = editor_client.get(LIST, {"f": "city:eq:pune"}).content.decode()
+    assert "5 matching" in html
+    contact_queries = [
+        q["sql"] for q in captured.captured_queries if 'FROM "contacts_contact"' in q["sql"]
+    ]
+    assert len(contact_queries) == 1
+    assert "OVER ()" in contact_queries[0]
+
+
+def test_viewer_sees_no_edit_actions(viewer_client):
+    make_contact(name="Asha")
+    html = viewer_client.get(LIST).content.decode()
+    assert "New contact" not in html
+    assert "?action=tags_add" not in html and "?action=delete" not in html
+    assert "?action=export" in html
+
+
+def test_list_needs_login(client):
+    response = client.get(LIST)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_large_unfiltered_total_is_an_estimate_on_postgresql(viewer_client, monkeypatch):
+    from django.db import connection
+
+    from contacts import selectors
+
+    make_contact(name="Asha")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE contacts_contact")
+    monkeypatch.setattr(selectors, "ESTIMATE_ABOVE", 1)
+    html = viewer_client.get(LIST).content.decode()
+    if connection.vendor == "postgresql":
+        assert "about 1 contact" in html
+    else:  # SQLite always counts exactly
+        assert "about" not in html and "1 contact" in html
+    assert "1 matching" in viewer_client.get(LIST, {"q": "asha"}).content.decode()
+
+
+def test_owner_deletes_own_saved_view(editor_client, editor):
+    view = SavedView.objects.create(name="Mine", owner=editor, query={})
+    response = editor_client.post(reverse("contacts:list-view-delete", args=[view.pk]))
+    assert response.status_code == 302 and response["Location"] == LIST
+    assert not SavedView.objects.exists()
