@@ -12,6 +12,7 @@ from typing import Any
 
 from contacts import coercion
 from contacts.coercion import CoercionError
+from contacts.csv_cells import read_cell
 from contacts.fields import TAGS, Field, FieldRegistry, attribute_key_for
 from contacts.models import FieldType
 from contacts.phones import Phone, PhoneError, normalize_phone
@@ -129,7 +130,7 @@ class RowPlanner:
     def _cell(cells: Sequence[str], index: int | None) -> str:
         if index is None or index >= len(cells):
             return ""
-        return cells[index].strip()
+        return read_cell(cells[index].strip())
 
     def phone(self, cells: Sequence[str]) -> Phone:
         number = self._cell(cells, self.phone_index)

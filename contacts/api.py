@@ -618,14 +618,9 @@ def _api_filter(item: FilterIn, index: int, registry: FieldRegistry) -> Filter:
         allowed = ", ".join(o.key for o in operators_for(target))
         raise _filter_error(index, f"op for {target.label} must be one of {allowed}", "op")
     try:
-        flt = build_filter(target, op, values)
+        return build_filter(target, op, values)
     except FilterError as exc:
         raise _filter_error(index, str(exc)) from None
-    for value in flt.values:
-        # SQLite binds integers as 64-bit; anything wider cannot be compared there.
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
-            raise _filter_error(index, f"{target.label}: the number is too large")
-    return flt
 
 
 def _filters_q(filters: Iterable[FilterIn], supr_op: str, registry: FieldRegistry) -> Q:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import BooleanField, F, Func, Q, Value
@@ -33,6 +33,9 @@ from contacts.models import Contact, ContactTag, FieldType
 from contacts.phones import PhoneError, normalize_phone
 
 VALUE_SEPARATOR = "|"
+MAX_DAYS = 100 * 366
+# Sorts after every stored date string ("9999-12-31T23:59:59Z" included); not a real date.
+AFTER_EVERY_DATE = "9999-12-32"
 
 
 class FilterError(ValueError):
@@ -190,11 +193,15 @@ def _coerce_value(field: Field, operator: Operator, raw: str) -> Any:
     try:
         if operator.value_kind == "days":
             days = coercion.coerce_number(raw, field=field.label)
-            if not isinstance(days, int) or days < 0:
-                raise CoercionError(field.label, raw, "expected a whole number of days")
+            if not isinstance(days, int) or not 0 <= days <= MAX_DAYS:
+                raise CoercionError(
+                    field.label, raw, f"expected a whole number of days up to {MAX_DAYS}"
+                )
             return days
         if operator.value_kind == "number":
-            return coercion.coerce_number(raw, field=field.label)
+            number = coercion.coerce_number(raw, field=field.label)
+            # Databases hold 64-bit integers; a bigger bound compares the same as a float.
+            return float(number) if abs(number) >= 2**53 else number
         if operator.value_kind == "date":
             return coercion.coerce_datetime(raw, field=field.label)
     except CoercionError as exc:
@@ -320,13 +327,18 @@ def _is_date(value: str) -> bool:
 
 
 def _day_after(value: str) -> str:
-    return (date.fromisoformat(value[:10]) + timedelta(days=1)).isoformat()
+    try:
+        return (date.fromisoformat(value[:10]) + timedelta(days=1)).isoformat()
+    except OverflowError:
+        return AFTER_EVERY_DATE
 
 
 def _bound(field: Field, value: str) -> Any:
     """A stored datetime string as the field's comparable: text for traits, aware for columns."""
     if not field.builtin:
         return value
+    if value == AFTER_EVERY_DATE:
+        return datetime.max.replace(tzinfo=UTC)
     if _is_date(value):
         return timezone.make_aware(datetime.combine(date.fromisoformat(value), time.min))
     return datetime.fromisoformat(value.replace("Z", "+00:00"))

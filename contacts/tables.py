@@ -7,7 +7,6 @@ neither sorts nor paginates; the template draws sort links from ``ListQuery``.
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from contacts.csv_cells import neutralise_cell
 from contacts.fields import TAGS, Field
 from contacts.models import Contact, FieldType
 
@@ -87,23 +87,6 @@ def contact_table(columns: Sequence[Field], rows: Sequence[Contact]) -> ContactT
 
 
 # --- CSV export ------------------------------------------------------------------------------
-# A cell a spreadsheet would run as a formula starts with one of these characters.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# ...but a plain number ("-12.5") or an E.164 phone ("+919876543210") is data, left as is so
-# that the importer reads it back unchanged.
-_PLAIN_NUMBER_RE = re.compile(r"^[+-]?\d+(\.\d+)?$")
-_E164_RE = re.compile(r"^\+\d{6,15}$")
-
-
-def neutralise_cell(text: str) -> str:
-    """Make a cell safe to open in a spreadsheet: prefix formula-like text with ``'``."""
-    if text.startswith(FORMULA_START) and not (
-        _PLAIN_NUMBER_RE.match(text) or _E164_RE.match(text)
-    ):
-        return "'" + text
-    return text
-
-
 def export_value(field: Field, value: Any) -> str:
     """A value as the importer reads it: lists and tags joined with ``;``, TRUE/FALSE, ISO."""
     if value is None:

@@ -52,7 +52,3 @@ def api(new_key) -> ApiClient:
 
 def basic_credentials(secret: str) -> str:
     return base64.b64encode(f"{secret}:".encode()).decode()
-
-
-# The browser fixtures, for the API keys page's browser test in this directory.
-from tests.e2e.conftest import browser, new_page, screenshot_dir  # noqa: E402, F401

@@ -179,12 +179,13 @@ def test_query_count_is_constant(api, people, django_assert_max_num_queries):
 @pytest.mark.parametrize(
     ("flt", "status"),
     [
-        ({"trait": "orders", "op": "gt", "val": 10**30}, 422),
-        ({"trait": "orders", "op": "gt", "val": "100000000000000000000000"}, 422),
+        # Bounds wider than 64 bits compare as floats, as in the contact list.
+        ({"trait": "orders", "op": "gt", "val": 10**30}, 200),
+        ({"trait": "orders", "op": "gt", "val": "100000000000000000000000"}, 200),
         ({"trait": "orders", "op": "lt", "val": 1e308}, 200),
         ({"trait": "dob", "op": "last_days", "val": 10**12}, 422),
         ({"trait": "created_at_utc", "op": "older_days", "val": 10**12}, 422),
-        ({"trait": "modified_at_utc", "op": "after", "val": "9999-12-31"}, 422),
+        ({"trait": "modified_at_utc", "op": "after", "val": "9999-12-31"}, 200),
         ({"trait": "dob", "op": "before", "val": "0001-01-01"}, 200),
     ],
 )

@@ -227,3 +227,29 @@ def test_sort_ties_break_on_id(people):
     falses = [c.pk for c in ascending if not c.whatsapp_opted]
     assert falses == sorted(falses)
     assert [c.pk for c in descending if not c.whatsapp_opted] == sorted(falses, reverse=True)
+
+
+@pytest.mark.parametrize(
+    "param",
+    [
+        "score:gt:9223372036854775808",
+        "score:between:-99999999999999999999|99999999999999999999",
+        "created_at:after:9999-12-31",
+        "created_at:on:9999-12-31",
+        "signup:after:9999-12-31",
+    ],
+)
+def test_extreme_filter_values_filter_instead_of_failing(editor_client, param):
+    AttributeFactory(key="score", label="Score", type=FieldType.NUMBER)
+    AttributeFactory(key="signup", label="Signup", type=FieldType.DATETIME)
+    make_contact(score=5, signup="2024-10-31")
+    response = editor_client.get("/", {"f": param})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("param", ["created_at:last_days:99999999999", "signup:older_days:-1"])
+def test_out_of_range_day_counts_are_refused_with_a_message(editor_client, param):
+    AttributeFactory(key="signup", label="Signup", type=FieldType.DATETIME)
+    response = editor_client.get("/", {"f": param})
+    assert response.status_code == 200
+    assert b"whole number of days" in response.content

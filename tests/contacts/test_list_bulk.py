@@ -9,10 +9,10 @@ import pytest
 from django.urls import reverse
 
 from contacts import services
+from contacts.csv_cells import neutralise_cell
 from contacts.fields import field_registry
 from contacts.models import Activity, Contact, FieldType, ListPreference
 from contacts.services import Actor
-from contacts.tables import neutralise_cell
 from tests.factories import AttributeFactory, make_contact
 
 pytestmark = pytest.mark.django_db
