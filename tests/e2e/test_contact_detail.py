@@ -96,6 +96,9 @@ def test_escape_and_cancel_restore_the_row(page, screenshot_dir):
     page.screenshot(path=screenshot_dir / "cancelled.png", full_page=True)
 
     page.get_by_role("button", name="+ Add Field").click()
+    expect(page.get_by_role("form", name="Add a field")).to_be_visible()
+    # Let htmx finish swapping and settling the form before keys reach it.
+    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-settling')")
     page.get_by_label("Field", exact=True).press("Escape")
     expect(page.get_by_role("button", name="+ Add Field")).to_be_focused()
 
