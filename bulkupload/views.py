@@ -12,6 +12,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bulkupload import csvfile, services
@@ -41,6 +42,32 @@ def _job_url(job: UploadJob) -> str:
 
 def _draft(pk: int) -> UploadJob:
     return get_object_or_404(UploadJob.objects.select_related("created_by"), pk=pk)
+
+
+def _stored_head(job: UploadJob) -> services.Inspection | None:
+    """The file's first rows, or None when the file is no longer stored."""
+    if job.file_removed_at:
+        return None
+    try:
+        return services.upload_job_head(job)
+    except FileNotFoundError:
+        return None
+
+
+def _file_gone(request: HtmxHttpRequest, job: UploadJob) -> HttpResponse:
+    """A draft whose file is no longer stored cannot go on: say so, offer a new upload."""
+    when = f" (removed on {job.file_removed_at:%Y-%m-%d})" if job.file_removed_at else ""
+    messages.error(
+        request,
+        f"The file of “{job.display_name}” is no longer stored{when}, so this upload cannot "
+        "go on: upload the file again.",
+    )
+    url = reverse("bulkupload:new")
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 @require_GET
@@ -100,7 +127,8 @@ def upload_map(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     job = _draft(pk)
     if job.status != UploadJob.Status.DRAFT:
         return redirect(_job_url(job))
-    head = services.upload_job_head(job)
+    if (head := _stored_head(job)) is None:
+        return _file_gone(request, job)
     registry = field_registry()
     data = request.POST if request.method == "POST" else None
     form = MappingForm(data, job=job, registry=registry, rows=head.rows)
@@ -127,7 +155,8 @@ def upload_map(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @permission_required(UPLOAD, raise_exception=True)
 def upload_map_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     job = _draft(pk)
-    head = services.upload_job_head(job)
+    if (head := _stored_head(job)) is None:
+        return _file_gone(request, job)
     form = MappingForm(request.POST, job=job, registry=field_registry(), rows=head.rows)
     context = {"job": job, "preview": _preview(job, form, head.rows)}
     return render(request, "bulkupload/upload_map.html#preview", context)
@@ -137,6 +166,8 @@ def upload_map_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @permission_required(UPLOAD, raise_exception=True)
 def upload_map_format(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     job = _draft(pk)
+    if job.file_removed_at:
+        return _file_gone(request, job)
     form = FileFormatForm(request.POST)
     if form.is_valid() and job.status == UploadJob.Status.DRAFT:
         try:
@@ -145,6 +176,8 @@ def upload_map_format(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 encoding=form.cleaned_data["encoding"],
                 delimiter=form.cleaned_data["delimiter"],
             )
+        except FileNotFoundError:
+            return _file_gone(request, job)
         except (CsvRefused, UnicodeDecodeError) as exc:
             messages.error(request, f"Those settings do not read this file: {exc}")
         else:
@@ -158,6 +191,8 @@ def upload_tags(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     job = _draft(pk)
     if job.status != UploadJob.Status.DRAFT:
         return redirect(_job_url(job))
+    if job.file_removed_at:
+        return _file_gone(request, job)
     form = TagsForm(request.POST or None, initial={"tags": job.tag_ids})
     if request.method == "POST" and form.is_valid():
         services.upload_job_set_tags(job=job, tags=form.cleaned_data["tags"])
@@ -208,7 +243,7 @@ def tag_new(request: HtmxHttpRequest) -> HttpResponse:
             return render(request, "bulkupload/upload_tags.html#tag-chip", {"tag": tag})
     else:
         error = "; ".join(e for errors in form.errors.values() for e in errors)
-    response = HttpResponse(f"Tag: {error}" if error else "")
+    response = HttpResponse(escape(f"Tag: {error}") if error else "")
     response["HX-Retarget"] = "#tag-create-error"
     response["HX-Reswap"] = "innerHTML"
     return response
@@ -220,6 +255,8 @@ def upload_review(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     job = _draft(pk)
     if job.status != UploadJob.Status.DRAFT:
         return redirect(_job_url(job))
+    if (head := _stored_head(job)) is None:
+        return _file_gone(request, job)
     if request.method == "POST":
         try:
             services.upload_job_confirm(job=job, user=request.user)
@@ -241,7 +278,7 @@ def upload_review(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "mapping": mapping,
         "new_fields": [m["entry"] for m in mapping if m["entry"]["kind"] == "new"],
         "tags": list(Tag.objects.filter(pk__in=job.tag_ids)),
-        "estimate": services.upload_job_estimate(job),
+        "estimate": services.upload_job_estimate(job, head),
         "encoding_label": csvfile.ENCODINGS.get(job.encoding, job.encoding),
         "delimiter_label": csvfile.DELIMITERS.get(job.delimiter, job.delimiter),
         "step": 4,
