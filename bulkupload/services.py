@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -42,11 +42,17 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
+MAX_RETRIES_PER_BATCH = 5
 
 
 def stale_after() -> timedelta:
     """A running job whose worker has not committed a batch for this long is resumed."""
     return timedelta(seconds=getattr(settings, "BULKUPLOAD_STALE_SECONDS", 120))
+
+
+def database_wait() -> float:
+    """How long a run waits for a lost database connection to come back before giving up."""
+    return float(settings.BULKUPLOAD_DATABASE_WAIT_SECONDS)
 
 
 # --- Step 1: the file -----------------------------------------------------------------------
@@ -324,7 +330,20 @@ def upload_job_run(
         return UploadJob.objects.get(pk=job_id)
     job, lease = claimed
     try:
-        _run(job, lease, batch_size, on_progress)
+        failures_at: dict[int, int] = {}
+        while True:
+            try:
+                _run(job, lease, batch_size, on_progress)
+                break
+            except (OperationalError, InterfaceError) as exc:
+                # The batch in flight was rolled back with its progress; carry on after the
+                # last committed one once the database answers again. The same batch failing
+                # again and again is not an outage: it fails the job like any other error.
+                job = _reconnect(job_id, lease, exc)
+                row = job.last_row_number
+                failures_at[row] = failures_at.get(row, 0) + 1
+                if failures_at[row] > MAX_RETRIES_PER_BATCH:
+                    raise
     except LeaseLost:
         logger.warning("upload job %s was taken over by another run; stopping", job_id)
     except (CsvRefused, UnicodeDecodeError, ContactInputError) as exc:
@@ -338,6 +357,39 @@ def upload_job_run(
             _finish(job, UploadJob.Status.FAILED, "the import stopped on an unexpected error")
         raise
     return UploadJob.objects.get(pk=job_id)
+
+
+def _reconnect(job_id: int, lease: str, lost: DatabaseError) -> UploadJob:
+    """Wait for the database after a lost connection; return the job as last committed.
+
+    A restarted or unreachable database server raises ``OperationalError`` or
+    ``InterfaceError`` in the middle of a batch. Nothing of that batch was committed (the
+    job's counters commit with its rows), so the run reconnects and resumes after
+    ``last_row_number``. Should the database stay away longer than
+    ``BULKUPLOAD_DATABASE_WAIT_SECONDS``, the error is raised again: the job keeps its
+    committed progress, its heartbeat goes stale, and it is resumed as a stalled job.
+    """
+    if connection.in_atomic_block:  # an outer transaction is lost with the connection
+        raise lost
+    logger.warning("upload job %s lost its database connection (%s); retrying", job_id, lost)
+    deadline = time.monotonic() + database_wait()
+    pause = 0.5
+    while True:
+        connection.close()
+        try:
+            with transaction.atomic():
+                job = _locked_job(job_id, lease)
+                job.heartbeat_at = timezone.now()
+                job.save(update_fields=["heartbeat_at"])
+        except (OperationalError, InterfaceError) as exc:
+            if time.monotonic() + pause > deadline:
+                logger.error("upload job %s: the database did not come back; giving up", job_id)
+                raise exc from lost
+            time.sleep(pause)
+            pause = min(pause * 2, 10.0)
+            continue
+        logger.warning("upload job %s: resuming after row %s", job_id, job.last_row_number)
+        return job
 
 
 def _failure_message(exc: Exception) -> str:

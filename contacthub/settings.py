@@ -177,6 +177,10 @@ CONTACTHUB_API_RATE_LIMIT = os.environ.get("CONTACTHUB_API_RATE_LIMIT", "600/60"
 # An upload job whose worker has not reported for this long is taken as dead and re-queued
 # (by its page, the Uploads list or `manage.py resume_uploads`), resuming after its last batch.
 BULKUPLOAD_STALE_SECONDS = int(os.environ.get("BULKUPLOAD_STALE_SECONDS", "120"))
+# A running import that loses its database connection (a restarted server) waits this long
+# for it to come back and carries on after its last batch; past that it stops, keeps its
+# progress, and is resumed as a stalled job.
+BULKUPLOAD_DATABASE_WAIT_SECONDS = float(os.environ.get("BULKUPLOAD_DATABASE_WAIT_SECONDS", "300"))
 # Messages live in the session (server side): a new API key is shown once through one.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 MESSAGE_TAGS = {40: "danger"}

@@ -74,15 +74,37 @@ def test_export_from_the_list_then_import_changes_nothing(tmp_path, viewer_clien
         Attribute.objects.create(key=key, label=label, type=type_)
     ListPreference.objects.create(
         user=viewer,
-        columns=["name", "phone", "email", "whatsapp_opted", "tags", "city", "score", "vip",
-                 "renewal", "interests", "created_at"],
+        columns=[
+            "name",
+            "phone",
+            "email",
+            "whatsapp_opted",
+            "tags",
+            "city",
+            "score",
+            "vip",
+            "renewal",
+            "interests",
+            "created_at",
+        ],
     )
-    make_contact(name="=HYPERLINK(\"x\")", phone_number="9876543210", email="a@example.com",
-                 whatsapp_opted=True, tags=["VIP", "Lead"], city="@Pune", score=-12.5,
-                 vip=False, renewal="2024-10-31T14:00:00Z", interests=["+Cricket", "Music"])
+    make_contact(
+        name='=HYPERLINK("x")',
+        phone_number="9876543210",
+        email="a@example.com",
+        whatsapp_opted=True,
+        tags=["VIP", "Lead"],
+        city="@Pune",
+        score=-12.5,
+        vip=False,
+        renewal="2024-10-31T14:00:00Z",
+        interests=["+Cricket", "Music"],
+    )
     make_contact(name="Bala", phone_number="9123456780", score=100, renewal="2024-10-31")
-    before = {c.pk: (c.version, c.traits, c.name, c.email, c.whatsapp_opted)
-              for c in Contact.objects.all()}
+    before = {
+        c.pk: (c.version, c.traits, c.name, c.email, c.whatsapp_opted)
+        for c in Contact.objects.all()
+    }
     activities = Activity.objects.count()
 
     exported = b"".join(viewer_client.get(reverse("contacts:list-export")).streaming_content)
@@ -93,7 +115,9 @@ def test_export_from_the_list_then_import_changes_nothing(tmp_path, viewer_clien
     call_command("import_contacts", str(path), stdout=out)
 
     assert "created 0, updated 0, unchanged 2, skipped 0, failed 0." in out.getvalue()
-    after = {c.pk: (c.version, c.traits, c.name, c.email, c.whatsapp_opted)
-             for c in Contact.objects.all()}
+    after = {
+        c.pk: (c.version, c.traits, c.name, c.email, c.whatsapp_opted)
+        for c in Contact.objects.all()
+    }
     assert after == before
     assert Activity.objects.count() == activities

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from bulkupload import services
@@ -19,12 +13,7 @@ from bulkupload.models import UploadJob
 from contacts import services as contact_services
 from contacts.models import Activity, Contact
 from contacts.services import Actor
-
-ROOT = Path(__file__).resolve().parents[2]
-on_postgres = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs PostgreSQL (DATABASE_URL): a real db_worker process shares the test database",
-)
+from tests.bulkupload.workers import enqueue_on_database_backend, on_postgres, start_worker, wait
 
 
 def big_csv(rows: int, *, start: int = 0, extra: str = "") -> str:
@@ -113,87 +102,7 @@ def test_cancel_stops_at_a_batch_boundary(make_job, editor, monkeypatch):
     assert Contact.objects.count() == 10
 
 
-# --- With a real worker process on PostgreSQL -----------------------------------------------
-def worker_env(media_root: Path) -> dict[str, str]:
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "contacthub.settings",
-        "MEDIA_ROOT": str(media_root),
-        "SECRET_KEY": "worker-for-tests",
-        "LOG_LEVEL": "WARNING",
-    }
-
-
-def start_worker(media_root: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay"],
-        cwd=ROOT,
-        env=worker_env(media_root),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def enqueue_on_database_backend(job_id: int) -> None:
-    """Queue the task where a db_worker finds it (the test settings run tasks immediately)."""
-    from django_tasks_db.backend import DatabaseBackend
-
-    from bulkupload.tasks import import_upload_job
-
-    DatabaseBackend(alias="default", params={}).enqueue(import_upload_job, (job_id,), {})
-
-
-def wait(predicate, timeout: float = 120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
-
-
-@on_postgres
-@pytest.mark.postgres_only
-@pytest.mark.django_db(transaction=True)
-def test_sigkilled_db_worker_resumes_without_duplicates_or_losses(
-    make_job, editor, media_root, monkeypatch, settings
-):
-    rows = 20_000
-    monkeypatch.setattr(services, "_enqueue", enqueue_on_database_backend)
-    job = make_job(big_csv(rows))
-    services.upload_job_confirm(job=job, user=editor)
-    worker = start_worker(media_root)
-    try:
-        done = wait(lambda: UploadJob.objects.get(pk=job.pk).rows_done >= 3000 or None)
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-    job.refresh_from_db()
-    assert done and job.status == UploadJob.Status.RUNNING
-    assert 0 < job.rows_done < rows, "the worker must die mid-file"
-    assert Contact.objects.count() == job.rows_created  # committed batches only
-    killed_at = job.rows_done
-
-    settings.BULKUPLOAD_STALE_SECONDS = 1
-    time.sleep(1.5)
-    worker = start_worker(media_root)
-    try:
-        assert services.upload_job_resume_if_stalled(job_id=job.pk)
-        job = wait(lambda: (j := UploadJob.objects.get(pk=job.pk)).is_finished and j, timeout=180)
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
-    assert_every_row_once(job, rows)
-    assert job.rows_created == rows and job.attempts == 2 and killed_at < rows
-    assert Contact.objects.count() == rows
-    assert Contact.objects.filter(phone="+919800019999", name="Person 19999").exists()
-
-
+# --- With a real worker process on PostgreSQL (the SIGKILL test is in test_faults.py) -----
 @on_postgres
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
@@ -253,3 +162,53 @@ def test_resume_command_requeues_only_stalled_jobs(make_job, editor, settings):
     assert f"1 upload(s) queued again: [{stalled.pk}]" in out.getvalue()
     assert UploadJob.objects.get(pk=stalled.pk).status == UploadJob.Status.QUEUED
     assert UploadJob.objects.get(pk=fresh.pk).status == UploadJob.Status.RUNNING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lost_connection_mid_batch_the_run_reconnects_and_carries_on(make_job, editor, monkeypatch):
+    from django.db import OperationalError
+
+    monkeypatch.setattr(services, "_enqueue", lambda job_id: None)  # run below, by hand
+    job = confirm_without_running(make_job(big_csv(35)), editor)
+    real_batch = contact_services.contacts_import_batch
+    calls = {"n": 0}
+
+    def flaky_batch(**kwargs):
+        calls["n"] += 1
+        if calls["n"] in (2, 3):  # the server goes away twice while the second batch runs
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_batch(**kwargs)
+
+    monkeypatch.setattr(contact_services, "contacts_import_batch", flaky_batch)
+    job = services.upload_job_run(job_id=job.pk, batch_size=10)
+    assert (job.status, job.attempts, calls["n"]) == ("completed", 1, 6)
+    assert_every_row_once(job, 35)
+    assert Contact.objects.count() == job.rows_created == 35
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_batch_failing_every_time_fails_the_job_visibly_keeping_progress(
+    make_job, editor, monkeypatch
+):
+    from django.db import OperationalError
+
+    monkeypatch.setattr(services, "_enqueue", lambda job_id: None)  # run below, by hand
+    job = confirm_without_running(make_job(big_csv(35)), editor)
+    real_batch = contact_services.contacts_import_batch
+    calls = {"n": 0}
+
+    def broken_after_first(**kwargs):
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise OperationalError("disk I/O error")
+        return real_batch(**kwargs)
+
+    monkeypatch.setattr(contact_services, "contacts_import_batch", broken_after_first)
+    with pytest.raises(OperationalError):
+        services.upload_job_run(job_id=job.pk, batch_size=10)
+    job.refresh_from_db()
+    assert job.status == UploadJob.Status.FAILED
+    assert "unexpected error" in job.error_message
+    assert (job.rows_done, job.rows_created, job.last_row_number) == (10, 10, 11)
+    assert Contact.objects.count() == 10
+    assert calls["n"] == 1 + 1 + services.MAX_RETRIES_PER_BATCH  # one batch, then 1 + retries
