@@ -323,8 +323,14 @@ def upload_job_run(
     job_id: int,
     batch_size: int = BATCH_SIZE,
     on_progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> UploadJob:
-    """Import a queued job's rows (the background task's body); resumes where it stopped."""
+    """Import a queued job's rows (the background task's body); resumes where it stopped.
+
+    ``should_stop`` is asked after every committed batch; when it answers yes (the worker
+    is shutting down) the job goes back to the queue and the run returns, to be picked up
+    after the last committed batch by the next worker.
+    """
     claimed = _claim(job_id)
     if claimed is None:
         return UploadJob.objects.get(pk=job_id)
@@ -333,7 +339,7 @@ def upload_job_run(
         failures_at: dict[int, int] = {}
         while True:
             try:
-                _run(job, lease, batch_size, on_progress)
+                _run(job, lease, batch_size, on_progress, should_stop)
                 break
             except (OperationalError, InterfaceError) as exc:
                 # The batch in flight was rolled back with its progress; carry on after the
@@ -436,6 +442,7 @@ def _run(
     lease: str,
     batch_size: int,
     on_progress: Callable[[Progress], None] | None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> None:
     if not job.rows_total_exact:
         rows_total = _count_rows(job)
@@ -465,9 +472,26 @@ def _run(
                 on_progress(Progress(job.rows_done, job.rows_total))
             if job.status == UploadJob.Status.CANCELLED:
                 return
+            if should_stop is not None and should_stop():
+                _requeue(job.pk, lease)
+                return
     job = _commit_batch(job, lease, batch, planner, registry, tags, actor, seen, last=True)
     if on_progress:
         on_progress(Progress(job.rows_done, job.rows_total))
+
+
+def _requeue(job_id: int, lease: str) -> None:
+    """Hand a running job back to the queue at a batch boundary (its worker is stopping)."""
+    with transaction.atomic():
+        job = _locked_job(job_id, lease)
+        job.status = UploadJob.Status.QUEUED
+        job.lease = ""
+        job.heartbeat_at = timezone.now()
+        job.save(update_fields=["status", "lease", "heartbeat_at"])
+        transaction.on_commit(lambda: _enqueue(job_id))
+    logger.warning(
+        "upload job %s handed back to the queue after row %s", job_id, job.last_row_number
+    )
 
 
 def _commit_batch(

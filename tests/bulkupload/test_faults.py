@@ -251,3 +251,34 @@ def test_database_gone_longer_than_the_wait_job_keeps_progress_and_staff_resume_
     job.refresh_from_db()
     assert job.attempts == 2
     assert_every_row_once(job, rows)
+
+
+def test_sigterm_stops_the_worker_at_a_batch_boundary_and_the_next_one_carries_on(
+    make_job, editor, media_root, monkeypatch
+):
+    rows = 20_000
+    monkeypatch.setattr(services, "_enqueue", enqueue_on_database_backend)
+    job = make_job(big_csv(rows))
+    services.upload_job_confirm(job=job, user=editor)
+    worker = start_worker(media_root)
+    try:
+        wait(lambda: UploadJob.objects.get(pk=job.pk).rows_done >= 3000, timeout=300)
+        worker.send_signal(signal.SIGTERM)  # a deploy or `systemctl stop`
+        assert worker.wait(timeout=20) == 0  # within a batch, not after the whole file
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    handed_back = assert_reports_only_committed_rows(job.pk)
+    assert handed_back.status == UploadJob.Status.QUEUED and handed_back.lease == ""
+    assert 3000 <= handed_back.rows_done < rows
+    assert Contact.objects.count() == handed_back.rows_created
+
+    worker = start_worker(media_root)  # the next start picks the queued job up by itself
+    try:
+        wait(lambda: assert_reports_only_committed_rows(job.pk).is_finished, timeout=300)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+    job.refresh_from_db()
+    assert job.attempts == 2
+    assert_every_row_once(job, rows)

@@ -212,3 +212,44 @@ def test_the_same_batch_failing_every_time_fails_the_job_visibly_keeping_progres
     assert (job.rows_done, job.rows_created, job.last_row_number) == (10, 10, 11)
     assert Contact.objects.count() == 10
     assert calls["n"] == 1 + 1 + services.MAX_RETRIES_PER_BATCH  # one batch, then 1 + retries
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stopping_worker_hands_the_job_back_at_a_batch_boundary(make_job, editor, monkeypatch):
+    queued: list[int] = []
+    monkeypatch.setattr(services, "_enqueue", queued.append)
+    job = confirm_without_running(make_job(big_csv(35)), editor)
+    assert queued == [job.pk]
+    stop_after = {"batches": 2}
+
+    def should_stop() -> bool:
+        stop_after["batches"] -= 1
+        return stop_after["batches"] <= 0
+
+    job = services.upload_job_run(job_id=job.pk, batch_size=10, should_stop=should_stop)
+    assert (job.status, job.lease, job.rows_done, job.last_row_number) == ("queued", "", 20, 21)
+    assert queued == [job.pk, job.pk]  # queued again for the next worker
+    assert Contact.objects.count() == 20
+
+    job = services.upload_job_run(job_id=job.pk, batch_size=10)
+    assert job.attempts == 2
+    assert_every_row_once(job, 35)
+
+
+def test_shutdown_signal_sets_the_event_and_still_reaches_the_workers_handler():
+    import os
+
+    from bulkupload.tasks import shutdown_requested
+
+    seen: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(signum))
+    try:
+        with shutdown_requested() as stopping:
+            assert not stopping.is_set()
+            os.kill(os.getpid(), signal.SIGTERM)
+            assert stopping.is_set()
+        assert seen == [signal.SIGTERM]
+        os.kill(os.getpid(), signal.SIGTERM)  # the worker's handler is back in place
+        assert seen == [signal.SIGTERM, signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
