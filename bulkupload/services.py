@@ -636,14 +636,17 @@ def error_report_save(job: UploadJob) -> str:
     return default_storage.save(name, ContentFile(("\ufeff" + buffer.getvalue()).encode()))
 
 
-def upload_jobs_resume_stalled() -> list[int]:
-    """Queue again every running job whose worker stopped committing; returns their ids."""
+def upload_jobs_stalled() -> list[int]:
+    """Ids of running jobs whose worker has not committed for ``BULKUPLOAD_STALE_SECONDS``."""
     cutoff = timezone.now() - stale_after()
     stalled = UploadJob.objects.filter(status=UploadJob.Status.RUNNING, heartbeat_at__lt=cutoff)
+    return list(stalled.order_by("pk").values_list("pk", flat=True))
+
+
+def upload_jobs_resume_stalled() -> list[int]:
+    """Queue again every running job whose worker stopped committing; returns their ids."""
     return [
-        job_id
-        for job_id in stalled.values_list("pk", flat=True)
-        if upload_job_resume_if_stalled(job_id=job_id)
+        job_id for job_id in upload_jobs_stalled() if upload_job_resume_if_stalled(job_id=job_id)
     ]
 
 

@@ -75,8 +75,9 @@ class JsonFormatter(logging.Formatter):
 def health(request: HttpRequest) -> JsonResponse:
     """Liveness of the database and of the background workers, for load balancers.
 
-    503 when the database does not answer, or when queued work has waited longer than
-    ``WORKER_STALL_AFTER`` without any worker starting it.
+    503 when the database does not answer, when queued work has waited longer than
+    ``WORKER_STALL_AFTER`` without any worker starting it, or when a running upload's worker
+    has been silent for ``BULKUPLOAD_STALE_SECONDS`` (it died with the job in hand).
     """
     checks: dict[str, str] = {}
     healthy = True
@@ -96,7 +97,16 @@ def health(request: HttpRequest) -> JsonResponse:
         .exists()
     )
     checks["workers"] = "stalled: queued work is waiting" if stalled else "ok"
-    healthy = not stalled
+    from bulkupload.services import upload_jobs_stalled
+
+    silent = upload_jobs_stalled()
+    checks["uploads"] = (
+        f"stalled: {len(silent)} running upload(s) without a worker (ids {silent}); "
+        "opening one, or `manage.py resume_uploads`, queues it again"
+        if silent
+        else "ok"
+    )
+    healthy = not stalled and not silent
     return JsonResponse(
         {"status": "ok" if healthy else "unhealthy", "checks": checks},
         status=200 if healthy else 503,

@@ -15,7 +15,10 @@ pytestmark = pytest.mark.django_db
 def test_health_is_public_and_reports_database_and_workers(client: Client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "workers": "ok"}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "workers": "ok", "uploads": "ok"},
+    }
 
 
 def test_health_reports_stalled_workers_when_queued_work_waits_too_long(client: Client):
@@ -32,6 +35,21 @@ def test_health_reports_stalled_workers_when_queued_work_waits_too_long(client: 
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["workers"].startswith("stalled")
+
+
+def test_health_reports_a_running_upload_whose_worker_went_silent(client: Client, settings):
+    from bulkupload.models import UploadJob
+
+    settings.BULKUPLOAD_STALE_SECONDS = 120
+    job = UploadJob.objects.create(
+        original_name="a.csv", status=UploadJob.Status.RUNNING, heartbeat_at=timezone.now()
+    )
+    assert client.get("/healthz").status_code == 200  # a worker reported a moment ago
+    UploadJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=3))
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["uploads"].startswith("stalled: 1 running upload(s)")
+    assert f"ids [{job.pk}]" in response.json()["checks"]["uploads"]
 
 
 def test_every_response_carries_a_request_id_and_keeps_a_sane_incoming_one(client: Client):
