@@ -55,6 +55,9 @@
     var cancel = container && container.querySelector("[data-cancel]");
     if (cancel) {
       evt.preventDefault();
+      // htmx binds new content only once it has settled; a key pressed straight after an
+      // editor opened must still cancel it.
+      if (window.htmx) window.htmx.process(cancel);
       cancel.click();
     }
   }

@@ -170,6 +170,17 @@ def assert_reports_only_committed_rows(job_id: int) -> UploadJob:
     return job
 
 
+def finish_with_a_new_worker(job_id: int, media_root) -> UploadJob:
+    """Start a worker, watch the job to its end (never over-reporting), stop the worker."""
+    worker = start_worker(media_root)
+    try:
+        wait(lambda: assert_reports_only_committed_rows(job_id).is_finished, timeout=300)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+    return UploadJob.objects.get(pk=job_id)
+
+
 def assert_every_row_once(job: UploadJob, rows: int) -> None:
     assert job.status == UploadJob.Status.COMPLETED
     assert job.rows_done == job.rows_created == job.rows_total == rows
@@ -242,13 +253,7 @@ def test_database_gone_longer_than_the_wait_job_keeps_progress_and_staff_resume_
     page = editor_client.get(reverse("bulkupload:job", args=[job.pk]))  # staff open the job
     assert page.status_code == 200
     assert UploadJob.objects.get(pk=job.pk).status == UploadJob.Status.QUEUED
-    worker = start_worker(media_root)
-    try:
-        wait(lambda: assert_reports_only_committed_rows(job.pk).is_finished, timeout=300)
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
-    job.refresh_from_db()
+    job = finish_with_a_new_worker(job.pk, media_root)
     assert job.attempts == 2
     assert_every_row_once(job, rows)
 
@@ -273,12 +278,6 @@ def test_sigterm_stops_the_worker_at_a_batch_boundary_and_the_next_one_carries_o
     assert 3000 <= handed_back.rows_done < rows
     assert Contact.objects.count() == handed_back.rows_created
 
-    worker = start_worker(media_root)  # the next start picks the queued job up by itself
-    try:
-        wait(lambda: assert_reports_only_committed_rows(job.pk).is_finished, timeout=300)
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
-    job.refresh_from_db()
+    job = finish_with_a_new_worker(job.pk, media_root)  # it picks the queued job up by itself
     assert job.attempts == 2
     assert_every_row_once(job, rows)

@@ -309,3 +309,18 @@ def test_viewer_sees_no_pencils(new_page, viewer, screenshot_dir):
     expect(page.locator(".field-edit")).to_have_count(0)
     expect(page.get_by_role("button", name="+ Add Field")).to_have_count(0)
     page.screenshot(path=screenshot_dir / "viewer.png", full_page=True)
+
+
+def test_escape_straight_after_the_editor_opens_still_cancels(page):
+    contact = make_contact(name="Ajmal")
+    page.goto(f"/contacts/{contact.pk}/")
+    # Hold htmx's settle step (when it binds new content) to make a fast key press certain.
+    page.evaluate("htmx.config.defaultSettleDelay = 3000")
+
+    page.get_by_role("button", name="Edit Name").click()
+    page.get_by_role("textbox", name="Name").fill("Something else")
+    page.get_by_role("textbox", name="Name").press("Escape")
+    expect(row(page, "name")).to_contain_text("Ajmal", timeout=2000)
+    expect(page.get_by_role("textbox", name="Name")).to_have_count(0)
+    contact.refresh_from_db()
+    assert contact.name == "Ajmal" and contact.version == 1
