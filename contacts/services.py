@@ -193,8 +193,11 @@ def _plan_values(
                 continue
             if len(label) > MAX_FIELD_NAME_LENGTH:
                 errors.append(
-                    FieldError(name[:40], label[:40] + "...",
-                               f"a field name is at most {MAX_FIELD_NAME_LENGTH} characters")
+                    FieldError(
+                        name[:40],
+                        label[:40] + "...",
+                        f"a field name is at most {MAX_FIELD_NAME_LENGTH} characters",
+                    )
                 )
                 continue
             field_type = coercion.infer_type(raw)

@@ -35,9 +35,7 @@ urlpatterns = [
     path("list/columns/", list_settings.columns_save, name="list-columns"),
     path("list/views/save/", list_settings.saved_view_save, name="list-view-save"),
     path("list/views/<int:pk>/", list_settings.saved_view_open, name="list-view-open"),
-    path(
-        "list/views/<int:pk>/delete/", list_settings.saved_view_delete, name="list-view-delete"
-    ),
+    path("list/views/<int:pk>/delete/", list_settings.saved_view_delete, name="list-view-delete"),
     path("list/bulk/", list_bulk.bulk_action, name="list-bulk"),
     path("list/export.csv", list_bulk.export_csv, name="list-export"),
     # --- end Contact list ---
