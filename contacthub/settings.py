@@ -181,6 +181,9 @@ BULKUPLOAD_STALE_SECONDS = int(os.environ.get("BULKUPLOAD_STALE_SECONDS", "120")
 # for it to come back and carries on after its last batch; past that it stops, keeps its
 # progress, and is resumed as a stalled job.
 BULKUPLOAD_DATABASE_WAIT_SECONDS = float(os.environ.get("BULKUPLOAD_DATABASE_WAIT_SECONDS", "300"))
+# A bulk action from the contact list on more contacts than this runs as a background task
+# with a progress page (a request would hit the web server's timeout on 500,000 contacts).
+CONTACTHUB_BULK_INLINE_LIMIT = int(os.environ.get("CONTACTHUB_BULK_INLINE_LIMIT", "5000"))
 # Messages live in the session (server side): a new API key is shown once through one.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 MESSAGE_TAGS = {40: "danger"}

@@ -2,7 +2,9 @@
 
 An action applies to the ticked rows, or, when none is ticked, to every contact matching the
 list's current search and filters. ``GET`` returns a confirmation naming the count; ``POST``
-does it through ``contacts.services`` and sends the browser back to the same list.
+does it through ``contacts.services`` and sends the browser back to the same list. Past
+``CONTACTHUB_BULK_INLINE_LIMIT`` contacts it is queued as a background task instead, and the
+browser goes to its progress page.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -20,7 +23,7 @@ from contacts import services
 from contacts.fields import FieldRegistry, field_registry
 from contacts.forms import BULK_ACTIONS, BulkActionForm
 from contacts.http import HtmxHttpRequest
-from contacts.models import Contact
+from contacts.models import BulkAction, Contact
 from contacts.selectors import ListQuery, contact_list_for, list_columns, parse_list_query
 from contacts.services import Actor, ServiceError
 from contacts.tables import export_columns, export_csv_lines
@@ -66,15 +69,42 @@ def bulk_action(request: HtmxHttpRequest) -> HttpResponse:
     }
     if request.method == "GET":
         return render(request, f"{TEMPLATE}#bulk-confirm", context)
+    response = HttpResponse(status=204)
     try:
+        if action != "export" and context["count"] > services.bulk_inline_limit():
+            job = services.bulk_action_start(
+                actor=Actor.web(request.user),
+                kind=action,
+                contacts=targets,
+                names=form.tag_names,
+                return_url=list_url(query),
+            )
+            response["HX-Redirect"] = reverse("contacts:bulk-status", args=[job.pk])
+            return response
         message = _perform(request, action, form, targets)
     except ServiceError as exc:
         form.add_error("tags", exc.message)
         return render(request, f"{TEMPLATE}#bulk-confirm", context)
     messages.success(request, message)
-    response = HttpResponse(status=204)
     response["HX-Redirect"] = list_url(query)
     return response
+
+
+@require_GET
+@permission_required("contacts.view_contact", raise_exception=True)
+def bulk_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Progress of a bulk action that runs in the background (polled while it runs)."""
+    job = get_object_or_404(BulkAction.objects.defer("contact_ids"), pk=pk)
+    if not request.user.has_perm(PERMISSIONS[job.kind]):
+        raise PermissionDenied
+    if job.status == BulkAction.Status.RUNNING and services.bulk_action_resume_if_stalled(
+        action_id=job.pk
+    ):
+        job.refresh_from_db(fields=["status", "heartbeat_at"])
+    context = {"job": job}
+    if request.htmx:
+        return render(request, "contacts/bulk_status.html#progress", context)
+    return render(request, "contacts/bulk_status.html", context)
 
 
 def _perform(

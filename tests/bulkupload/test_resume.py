@@ -239,7 +239,7 @@ def test_a_stopping_worker_hands_the_job_back_at_a_batch_boundary(make_job, edit
 def test_shutdown_signal_sets_the_event_and_still_reaches_the_workers_handler():
     import os
 
-    from bulkupload.tasks import shutdown_requested
+    from contacthub.workers import shutdown_requested
 
     seen: list[int] = []
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(signum))
