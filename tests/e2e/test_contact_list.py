@@ -109,3 +109,27 @@ def test_bad_filter_value_shows_a_message(new_page, editor, screenshot_dir):
     expect(page.locator("#list-count")).to_have_text("1 contact")
     expect(page.locator("#nf-value")).to_have_value("1O")  # what was typed is kept
     page.screenshot(path=screenshot_dir / "bad-filter.png", full_page=True)
+
+
+def test_large_bulk_action_goes_to_its_progress_page_and_back(
+    new_page, editor, screenshot_dir, settings
+):
+    settings.CONTACTHUB_BULK_INLINE_LIMIT = 2  # "large" for the test: more than two contacts
+    for i in range(4):
+        make_contact(name=f"Lead {i}")
+    page = new_page(editor)
+    page.goto("/?q=lead")
+    expect(page.locator("#list-count")).to_have_text("4 matching")
+    page.get_by_role("button", name="Add tags").click()
+    dialog = page.locator("#bulk-dialog")
+    expect(dialog).to_contain_text("Add tags to 4 contacts (every contact matching the list)")
+    dialog.get_by_label("Tags").fill("Campaign")
+    dialog.get_by_role("button", name="Add tags").click()
+
+    expect(page).to_have_url(re.compile(r"/list/bulk/\d+/$"))
+    expect(page.get_by_test_id("bulk-status")).to_have_text("Completed")
+    expect(page.get_by_test_id("bulk-done")).to_contain_text("4 of 4 contacts worked through")
+    page.screenshot(path=screenshot_dir / "bulk-progress.png", full_page=True)
+    page.get_by_role("link", name="Back to the list").click()
+    expect(page).to_have_url(re.compile(r"/\?q=lead$"))
+    expect(page.locator("table.contact-table .tag-chip", has_text="Campaign")).to_have_count(4)
