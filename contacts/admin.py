@@ -8,10 +8,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from contacts import services
 from contacts.fields import field_registry
-from contacts.models import Activity, Attribute, Contact, Tag
+from contacts.models import Activity, Attribute, BulkAction, Contact, Tag
 from contacts.services import Actor, ServiceError
 
 BUILTIN_FORM_FIELDS = ("name", "email", "user_id", "whatsapp_opted")
@@ -210,6 +212,34 @@ class ActivityAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Activity | None = None) -> bool:
+        return False
+
+
+@admin.register(BulkAction)
+class BulkActionAdmin(admin.ModelAdmin):
+    """Background bulk actions from the contact list: a read-only record with a progress link."""
+
+    list_display = ("created_at", "kind", "status", "total", "done", "changed", "created_by")
+    list_filter = ("kind", "status")
+    list_select_related = ("created_by",)
+    exclude = ("contact_ids",)  # up to 500,000 ids: not for a form
+    readonly_fields = ("progress_page",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BulkAction]:
+        return super().get_queryset(request).defer("contact_ids")
+
+    @admin.display(description="Progress page")
+    def progress_page(self, obj: BulkAction) -> str:
+        url = reverse("contacts:bulk-status", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, url)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: BulkAction | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: BulkAction | None = None) -> bool:
         return False
 
 

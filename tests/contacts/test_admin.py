@@ -93,3 +93,25 @@ def test_activity_is_read_only_in_admin(admin_client_):
     assert admin_client_.get("/admin/contacts/activity/add/").status_code == 403
     response = admin_client_.post(f"/admin/contacts/activity/{entry.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
+
+
+def test_admin_lists_bulk_actions_read_only_with_a_link_to_their_progress(
+    admin_client_, django_assert_max_num_queries
+):
+    from contacts import services
+    from contacts.models import BulkAction
+    from contacts.services import Actor
+
+    for i in range(3):
+        make_contact(name=f"C{i}")
+    action = services.bulk_action_start(
+        actor=Actor.system(), kind="tags_add", contacts=Contact.objects.all(), names=["VIP"]
+    )
+    with django_assert_max_num_queries(12):
+        listing = admin_client_.get("/admin/contacts/bulkaction/")
+    assert listing.status_code == 200 and "Add tags" in listing.content.decode()
+    page = admin_client_.get(f"/admin/contacts/bulkaction/{action.pk}/change/").content.decode()
+    assert f'href="/list/bulk/{action.pk}/"' in page
+    assert "contact_ids" not in page
+    assert admin_client_.get("/admin/contacts/bulkaction/add/").status_code == 403
+    assert BulkAction.objects.count() == 1
