@@ -6,14 +6,15 @@ estimate and the background import, so that what the preview shows is what gets 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from contacts import coercion
 from contacts.coercion import CoercionError
 from contacts.csv_cells import read_cell
-from contacts.fields import TAGS, Field, FieldRegistry, attribute_key_for
+from contacts.fields import TAGS, Field, FieldRegistry, _column_max_length, attribute_key_for
 from contacts.models import FieldType
 from contacts.phones import Phone, PhoneError, normalize_phone
 
@@ -78,6 +79,31 @@ def has_phone(mapping: Sequence[dict[str, Any]]) -> bool:
     return any(m.get("kind") == "field" and m.get("key") == "phone" for m in mapping)
 
 
+def column_coercer(target: Field, list_separator: str) -> Callable[[str], Any]:
+    """``target.coerce`` for one column's non-empty cells, cheaper for built-in text fields.
+
+    A name or email cell that is already what would be stored (trimmed, within the column's
+    limit, for an email a plain ASCII address) is returned as it is; anything else goes to
+    ``target.coerce``, which decides and words the error.
+    """
+    coerce = partial(target.coerce, list_separator=list_separator)
+    if not (target.builtin and target.type == FieldType.TEXT):
+        return coerce
+    limit = _column_max_length(target.key)
+    if limit is None:
+        return coerce
+    email = target.key == "email"
+    is_plain_email = coercion.is_plain_email
+
+    def coerce_text(raw: str) -> Any:
+        text = raw.strip()
+        if text and len(text) <= limit and (not email or is_plain_email(text)):
+            return text
+        return coerce(raw)
+
+    return coerce_text
+
+
 @dataclass(slots=True)
 class PlannedRow:
     phone: Phone | None = None
@@ -125,12 +151,17 @@ class RowPlanner:
         # Coercion is a pure function of the cell: columns with few distinct values (cities,
         # TRUE/FALSE, dates, list cells) are coerced once per value. Bounded, so memory stays flat.
         self._caches: dict[int, dict[str, Any]] = {index: {} for index, _ in self.columns}
+        self._plan_columns = [
+            (index, target, column_coercer(target, self.list_separator), self._caches[index])
+            for index, target in self.columns
+        ]
 
     @staticmethod
     def _cell(cells: Sequence[str], index: int | None) -> str:
         if index is None or index >= len(cells):
             return ""
-        return read_cell(cells[index].strip())
+        text = cells[index].strip()
+        return read_cell(text) if text.startswith("'") else text
 
     def phone(self, cells: Sequence[str]) -> Phone:
         number = self._cell(cells, self.phone_index)
@@ -152,15 +183,19 @@ class RowPlanner:
             row.errors.append(f"{label}: {exc}")
             if index is not None:
                 row.cell_errors[index] = str(exc)
-        for index, target in self.columns:
-            raw = self._cell(cells, index)
-            if raw == "":
+        count = len(cells)
+        for index, target, coerce, cache in self._plan_columns:
+            if index >= count:
+                continue
+            raw = cells[index].strip()
+            if not raw:
                 continue  # an empty cell leaves the stored value alone
-            cache = self._caches[index]
+            if raw[0] == "'":
+                raw = read_cell(raw)
             value = cache.get(raw, _MISSING)
             if value is _MISSING:
                 try:
-                    value = target.coerce(raw, list_separator=self.list_separator)
+                    value = coerce(raw)
                 except CoercionError as exc:
                     value = exc
                 if len(cache) < CACHE_LIMIT:

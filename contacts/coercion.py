@@ -13,6 +13,9 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
 from contacts.models import FieldType
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "y", "t"})
@@ -26,6 +29,14 @@ _DATETIME_RE = re.compile(
     re.IGNORECASE,
 )
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+# Plain ASCII addresses: a dot-atom local part, then labels of letters, digits and inner
+# hyphens (at most 63 characters) ending in a top-level label of letters only. Every match is
+# an address that Django's EmailValidator accepts (a subset of its patterns).
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PLAIN_EMAIL_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,63}}")
+EMAIL_MAX_LENGTH = 320  # EmailValidator's limit (RFC 3696)
 
 
 class CoercionError(ValueError):
@@ -159,6 +170,25 @@ def coerce_list(value: Any, *, field: str, separator: str = DEFAULT_LIST_SEPARAT
         if text and text not in result:
             result.append(text)
     return result
+
+
+def is_plain_email(value: str) -> bool:
+    """True for a plain ASCII address, which EmailValidator accepts; False means "ask it"."""
+    return len(value) <= EMAIL_MAX_LENGTH and _PLAIN_EMAIL_RE.fullmatch(value) is not None
+
+
+def is_valid_email(value: str) -> bool:
+    """EmailValidator's decision, without running it for plain ASCII addresses."""
+    return is_plain_email(value) or _email_reference(value)
+
+
+def _email_reference(value: str) -> bool:
+    """Django's EmailValidator, the reference for :func:`is_valid_email`."""
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def infer_type(value: Any) -> FieldType:

@@ -68,9 +68,19 @@ def _region_for(country_code: str) -> str:
 # only a length check when none of the rules phonenumbers applies to such input can fire:
 # no national or international prefix, no country code written again in front, no
 # prefix transform. Anything else takes the full parse. tests/contacts/test_phones_fast.py
-# checks that both paths agree.
+# checks that both paths agree; tests/contacts/test_coercion_fast.py that the prefixes' single
+# pattern matches exactly when one of them does.
+def _prefix_patterns(country_code: str, metadata: phonenumbers.PhoneMetadata) -> list[str]:
+    """Patterns of the prefixes that send national digits to the full parse."""
+    prefixes = [re.escape(country_code), "0"]
+    prefixes += [p for p in (metadata.international_prefix, metadata.national_prefix) if p]
+    if metadata.national_prefix_for_parsing:
+        prefixes.append(metadata.national_prefix_for_parsing)
+    return prefixes
+
+
 @lru_cache(maxsize=512)
-def _fast_rules(country_code: str) -> tuple[frozenset[int], tuple[re.Pattern[str], ...]] | None:
+def _fast_rules(country_code: str) -> tuple[frozenset[int], re.Pattern[str]] | None:
     region = _region_for(country_code)
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region, None)
     if metadata is None or metadata.general_desc is None:
@@ -78,11 +88,9 @@ def _fast_rules(country_code: str) -> tuple[frozenset[int], tuple[re.Pattern[str
     if metadata.national_prefix_transform_rule:
         return None
     lengths = frozenset(metadata.general_desc.possible_length or ())
-    prefixes = [re.escape(country_code), "0"]
-    prefixes += [p for p in (metadata.international_prefix, metadata.national_prefix) if p]
-    if metadata.national_prefix_for_parsing:
-        prefixes.append(metadata.national_prefix_for_parsing)
-    return lengths, tuple(re.compile(p) for p in prefixes)
+    # One alternation matches at the start exactly when one of the prefixes does.
+    prefixes = "|".join(f"(?:{p})" for p in _prefix_patterns(country_code, metadata))
+    return lengths, re.compile(prefixes)
 
 
 def _fast_national(digits: str, country_code: str) -> Phone | None:
@@ -91,7 +99,7 @@ def _fast_national(digits: str, country_code: str) -> Phone | None:
     if rules is None:
         return None
     lengths, prefixes = rules
-    if len(digits) not in lengths or any(p.match(digits) for p in prefixes):
+    if len(digits) not in lengths or prefixes.match(digits):
         return None
     return Phone(e164=f"+{country_code}{digits}", country_code=country_code, national_number=digits)
 
