@@ -694,7 +694,7 @@ def _report_files() -> dict[int, list[str]]:
     reports: dict[int, list[str]] = {}
     for name in sorted(names):
         job_id = name.split("-", 1)[0]
-        if job_id.isdigit():
+        if job_id.isascii() and job_id.isdigit():
             reports.setdefault(int(job_id), []).append(f"{REPORTS_DIR}/{name}")
     return reports
 

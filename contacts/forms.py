@@ -15,6 +15,7 @@ from django.conf import settings
 from contacts.fields import TAGS, Field, FieldRegistry
 from contacts.filters import FilterError, build_filter, operators_for
 from contacts.models import FieldType
+from contacts.selectors import id_param
 
 TRAIT_PREFIX = "trait__"
 
@@ -177,7 +178,7 @@ class BulkActionForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Any integer id is acceptable here: the selector decides what exists.
-        self.fields["ids"].valid_value = lambda value: str(value).isdigit()  # type: ignore[method-assign]
+        self.fields["ids"].valid_value = lambda value: id_param(str(value)) is not None  # type: ignore[method-assign]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

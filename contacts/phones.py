@@ -42,7 +42,9 @@ def _normalize_country_code(country_code: str) -> str:
         text = text[2:]
     if not text:
         return ""
-    if not text.isdigit() or not phonenumbers.region_code_for_country_code(int(text)) != "ZZ":
+    if not (text.isascii() and text.isdigit() and len(text) <= 4) or (
+        phonenumbers.region_code_for_country_code(int(text)) == "ZZ"
+    ):
         raise PhoneError(f'"{country_code}" is not a known country code', field="country_code")
     return text
 

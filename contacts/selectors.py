@@ -114,12 +114,10 @@ def parse_list_query(params: QueryDict, registry: FieldRegistry) -> ListQuery:
     query.per_page = per_page if per_page in PER_PAGE_CHOICES else DEFAULT_PER_PAGE
     upload = params.get("upload", "").strip()
     if upload:
-        if upload.isdigit():
-            query.upload_job_id = int(upload)
-        else:
+        query.upload_job_id = id_param(upload)
+        if query.upload_job_id is None:
             query.errors.append(f'Upload: "{upload}" is not an upload number')
-    view = params.get("view", "").strip()
-    query.view_id = int(view) if view.isdigit() else None
+    query.view_id = id_param(params.get("view", "").strip())
     return query
 
 
@@ -132,6 +130,17 @@ def query_from_saved(saved: dict[str, Any]) -> QueryDict:
     if saved.get("sort"):
         params["sort"] = str(saved["sort"])
     return params
+
+
+def id_param(value: str) -> int | None:
+    """A database id from request input: ASCII digits within the 64-bit range, else None.
+
+    ``str.isdigit`` alone lets through "²" (``int`` refuses it) and ids no database column
+    holds.
+    """
+    if value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
 
 
 def _positive_int(value: str | None, default: int) -> int:

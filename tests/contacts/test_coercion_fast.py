@@ -256,7 +256,7 @@ def test_plan_agrees_with_field_coerce(rows: list[list[str]], preview: bool) -> 
 
 
 def planned(function: Any, *args: Any) -> Any:
-    """A plan, or the error it raised (a country code like "²" raises ValueError in both)."""
+    """A plan, or the ValueError it raised (the same in both)."""
     try:
         return function(*args)
     except ValueError as exc:
