@@ -14,8 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.core.validators import validate_email
+from django.core.exceptions import FieldDoesNotExist
 
 from contacts import coercion
 from contacts.coercion import CoercionError
@@ -57,11 +56,8 @@ class Field:
         if self.type == TAGS:
             return coercion.coerce_list(value, field=self.label, separator=list_separator)
         result = coercion.coerce(self.type, value, field=self.label, list_separator=list_separator)
-        if self.key == "email" and result:
-            try:
-                validate_email(result)
-            except ValidationError:
-                raise CoercionError(self.label, value, "not a valid email address") from None
+        if self.key == "email" and result and not coercion.is_valid_email(result):
+            raise CoercionError(self.label, value, "not a valid email address")
         if self.builtin and result is None:
             return self.empty
         if self.builtin and isinstance(result, str):
