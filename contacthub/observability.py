@@ -78,6 +78,8 @@ def health(request: HttpRequest) -> JsonResponse:
     503 when the database does not answer, when queued work has waited longer than
     ``WORKER_STALL_AFTER`` without any worker starting it, or when a running upload's worker
     has been silent for ``BULKUPLOAD_STALE_SECONDS`` (it died with the job in hand).
+    ``?scope=web`` checks the database only: a load balancer should not take web processes
+    out of rotation because a background worker is down.
     """
     checks: dict[str, str] = {}
     healthy = True
@@ -88,6 +90,8 @@ def health(request: HttpRequest) -> JsonResponse:
     except Exception as exc:  # any failure means unhealthy; the reason is reported
         checks["database"] = f"error: {type(exc).__name__}"
         return JsonResponse({"status": "unhealthy", "checks": checks}, status=503)
+    if request.GET.get("scope") == "web":  # for a load balancer: can this process serve?
+        return JsonResponse({"status": "ok", "checks": checks})
     from django_tasks_db.models import DBTaskResult, get_date_max
 
     cutoff = timezone.now() - WORKER_STALL_AFTER

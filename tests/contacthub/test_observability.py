@@ -35,6 +35,9 @@ def test_health_reports_stalled_workers_when_queued_work_waits_too_long(client: 
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["workers"].startswith("stalled")
+    web = client.get("/healthz", {"scope": "web"})  # a load balancer's view: this process serves
+    assert web.status_code == 200
+    assert web.json() == {"status": "ok", "checks": {"database": "ok"}}
 
 
 def test_health_reports_a_running_upload_whose_worker_went_silent(client: Client, settings):
