@@ -165,6 +165,13 @@ BULK_ACTIONS = {
     "export": "Export CSV",
     "delete": "Delete",
 }
+# The permission each bulk action needs (also to follow its progress page).
+BULK_PERMISSIONS = {
+    "tags_add": "contacts.change_contact",
+    "tags_remove": "contacts.change_contact",
+    "export": "contacts.view_contact",
+    "delete": "contacts.delete_contact",
+}
 
 
 class BulkActionForm(forms.Form):

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from contacts import services
 from contacts.fields import FieldRegistry, field_registry
-from contacts.forms import BULK_ACTIONS, BulkActionForm
+from contacts.forms import BULK_ACTIONS, BULK_PERMISSIONS, BulkActionForm
 from contacts.http import HtmxHttpRequest
 from contacts.models import BulkAction, Contact
 from contacts.selectors import ListQuery, contact_list_for, list_columns, parse_list_query
@@ -30,12 +30,7 @@ from contacts.tables import export_columns, export_csv_lines
 from contacts.views.contact_list import list_url
 
 TEMPLATE = "contacts/contact_list.html"
-PERMISSIONS = {
-    "tags_add": "contacts.change_contact",
-    "tags_remove": "contacts.change_contact",
-    "export": "contacts.view_contact",
-    "delete": "contacts.delete_contact",
-}
+PERMISSIONS = BULK_PERMISSIONS
 
 
 def _targets(form: BulkActionForm, query: ListQuery, registry: FieldRegistry) -> QuerySet[Contact]:

@@ -186,3 +186,16 @@ def test_status_page_queries_do_not_grow_with_the_action(
         services.bulk_action_run(action_id=job.pk)
         with django_assert_max_num_queries(6):
             editor_client.get(reverse("contacts:bulk-status", args=[job.pk]), **HTMX)
+
+
+def test_the_list_shows_running_bulk_actions_to_those_who_may_follow_them(
+    editor_client, viewer_client
+):
+    contacts = [make_contact(name=f"C{i}") for i in range(5)]
+    job = start("tags_add", contacts, names=["Autumn"])  # queued: no task runs in this test
+    html = " ".join(editor_client.get(reverse("contacts:list")).content.decode().split())
+    assert "Add tags (Autumn) on 5 contacts: 0% done." in html
+    assert f'href="{reverse("contacts:bulk-status", args=[job.pk])}"' in html
+    assert "bulk-running" not in viewer_client.get(reverse("contacts:list")).content.decode()
+    services.bulk_action_run(action_id=job.pk)
+    assert "bulk-running" not in editor_client.get(reverse("contacts:list")).content.decode()
