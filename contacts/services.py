@@ -894,22 +894,30 @@ def _import_batch_locked(
     if row_tag_names:
         for tag in tags_get_or_create(names=row_tag_names):
             tag_by_key.setdefault(tag.name_key, tag)
+    # Rows of (id, phone, name, email, whatsapp_opted, traits, version, *other builtin keys).
+    columns: tuple[str, ...] = ("id", "phone", *_IMPORT_COLUMNS, "traits", "version")
+    extra = set().union(*(row.builtin for row in rows)).difference(columns)
+    if extra:
+        stored = {f.attname for f in Contact._meta.concrete_fields}
+        columns += tuple(sorted(extra.intersection(stored)))
+    position = {name: index for index, name in enumerate(columns)}
     existing = {
-        contact.phone: contact
-        for contact in Contact.objects.select_for_update()
+        values[1]: values
+        for values in Contact.objects.select_for_update()
         .filter(phone__in=phones)
         .order_by("phone")
-        .only("id", "phone", *_IMPORT_COLUMNS, "traits", "version")
+        .values_list(*columns)
     }
     linked: set[tuple[int, int]] = set()
     if existing and tag_by_key:
         linked = set(
             ContactTag.objects.filter(
-                contact_id__in=[c.pk for c in existing.values()],
+                contact_id__in=[values[0] for values in existing.values()],
                 tag_id__in=[t.pk for t in tag_by_key.values()],
             ).values_list("contact_id", "tag_id")
         )
     ops = connection.ops
+    adapt_json = ops.adapt_json_value
     now = timezone.now()
     db_now = ops.adapt_datetimefield_value(now)
     outcomes: list[str] = []
@@ -917,49 +925,59 @@ def _import_batch_locked(
     updates: list[tuple[Any, ...]] = []
     links: list[tuple[int, int]] = []
     activities: list[tuple[int, str, dict[str, Any]]] = []
+    updated_kind = Activity.Kind.UPDATED
+    tags_for: dict[tuple[str, ...], tuple[list[Tag], list[tuple[int, Tag]]]] = {}
     for row in rows:
-        row_tags = list(common_tags)
-        for name in row.tags:
-            tag = tag_by_key[" ".join(name.split()).casefold()]
-            if tag not in row_tags:
-                row_tags.append(tag)
-        contact = existing.get(row.phone.e164)
-        if contact is None:
+        names = tuple(row.tags)
+        cached = tags_for.get(names)
+        if cached is None:
+            row_tags = list(common_tags)
+            for name in names:
+                tag = tag_by_key[" ".join(name.split()).casefold()]
+                if tag not in row_tags:
+                    row_tags.append(tag)
+            cached = tags_for[names] = (row_tags, [(tag.pk, tag) for tag in row_tags])
+        row_tags, tag_ids = cached
+        found = existing.get(row.phone.e164)
+        if found is None:
             new_rows.append((row, row_tags))
             outcomes.append(IMPORT_CREATED)
             continue
+        values = list(found)
         changes: dict[str, list[Any]] = {}
         for key, new in row.builtin.items():
-            old = getattr(contact, key)
+            index = position[key]
+            old = values[index]
             if old != new:
-                setattr(contact, key, new)
+                values[index] = new
                 changes[key] = [old, new]
-        traits = contact.traits if isinstance(contact.traits, dict) else {}
+        traits = values[5] if isinstance(values[5], dict) else {}
         for key, new in row.traits.items():
             old = traits.get(key)
             if key not in traits or old != new or type(old) is not type(new):
                 traits[key] = new
                 changes[key] = [old, new]
-        added = [tag for tag in row_tags if (contact.pk, tag.pk) not in linked]
+        contact_id = values[0]
+        added = [tag for tag_id, tag in tag_ids if (contact_id, tag_id) not in linked]
         if not changes and not added:
             outcomes.append(IMPORT_UNCHANGED)
             continue
         updates.append(
             (
-                contact.name,
-                contact.email,
-                contact.whatsapp_opted,
-                ops.adapt_json_value(traits, None),
-                contact.version + 1,
+                values[2],
+                values[3],
+                values[4],
+                adapt_json(traits, None),
+                values[6] + 1,
                 db_now,
-                contact.pk,
+                contact_id,
             )
         )
-        links.extend((contact.pk, tag.pk) for tag in added)
+        links.extend((contact_id, tag.pk) for tag in added)
         entry: dict[str, Any] = {"fields": changes}
         if added:
             entry["tags_added"] = [tag.name for tag in added]
-        activities.append((contact.pk, Activity.Kind.UPDATED, entry))
+        activities.append((contact_id, updated_kind, entry))
         outcomes.append(IMPORT_UPDATED)
     if new_rows:
         _execute_many(
