@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from bulkupload import csvfile
 from bulkupload.csvfile import CsvRefused
-from bulkupload.mapping import RowPlanner, auto_map, has_phone
+from bulkupload.mapping import RowPlanner, auto_map, has_phone, mappable_fields
 from bulkupload.models import UploadJob, UploadRowProblem
 from contacts import services as contact_services
 from contacts.fields import FieldRegistry, field_registry
@@ -158,6 +158,10 @@ def upload_job_set_format(*, job: UploadJob, encoding: str, delimiter: str) -> U
 def upload_job_set_mapping(
     *, job: UploadJob, mapping: list[dict[str, Any]], list_separator: str
 ) -> UploadJob:
+    allowed = {f.key for f in mappable_fields(field_registry())}
+    refused = [m["key"] for m in mapping if m.get("kind") == "field" and m["key"] not in allowed]
+    if refused:  # the wizard and the command offer only these; anything else is a bug
+        raise ValueError(f"fields that cannot be set from a file: {', '.join(refused)}")
     job.column_mapping = mapping
     job.list_separator = list_separator or ";"
     job.step = UploadJob.Step.TAGS if job.step == UploadJob.Step.MAP else job.step

@@ -121,3 +121,20 @@ def test_export_from_the_list_then_import_changes_nothing(tmp_path, viewer_clien
     }
     assert after == before
     assert Activity.objects.count() == activities
+
+
+@pytest.mark.parametrize("target", ["created_at", "Updated", "user id"])
+def test_map_refuses_fields_a_file_cannot_set(tmp_path, target):
+    path = write(tmp_path, "Name,Phone Number,Country Code,When\nAsha,9876543210,91,2024-01-01\n")
+    with pytest.raises(CommandError, match="cannot be set from a file"):
+        call_command("import_contacts", str(path), "--map", f"When={target}", stdout=io.StringIO())
+    assert not Contact.objects.exists()
+
+
+def test_the_mapping_service_refuses_them_too(tmp_path, make_job):
+    from bulkupload import services
+
+    job = make_job("Phone Number,When\n9876543210,x\n")
+    mapping = [{"kind": "field", "key": "phone"}, {"kind": "field", "key": "created_at"}]
+    with pytest.raises(ValueError, match="created_at"):
+        services.upload_job_set_mapping(job=job, mapping=mapping, list_separator=";")

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bulkupload import services
 from bulkupload.csvfile import CsvRefused
-from bulkupload.mapping import has_phone
+from bulkupload.mapping import has_phone, mappable_fields
 from contacts.fields import field_registry
 from contacts.models import FieldType
 from contacts.services import ContactInputError, tags_get_or_create
@@ -95,6 +95,12 @@ class Command(BaseCommand):
             if target.lower() == "skip":
                 mapping[index] = {"kind": "skip"}
             elif (found := registry.resolve(target)) is not None:
+                if found.key not in {f.key for f in mappable_fields(registry)}:
+                    allowed = ", ".join(f.key for f in mappable_fields(registry))
+                    raise CommandError(
+                        f"--map {override!r}: {found.label} cannot be set from a file "
+                        f"(these can: {allowed})"
+                    )
                 mapping[index] = {"kind": "field", "key": found.key}
             else:
                 label, _, field_type = target.partition(":")
