@@ -16,6 +16,7 @@
       }
     }
     input.addEventListener("change", show);
+    show();  // a file chosen before this ran (or kept by the browser on Back) is named too
     ["dragenter", "dragover"].forEach(function (type) {
       zone.addEventListener(type, function (event) {
         event.preventDefault();

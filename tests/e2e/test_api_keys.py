@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from contacts.models import ApiKey
 from tests.api.conftest import ApiClient
@@ -30,7 +31,7 @@ def test_manager_creates_copies_and_revokes_a_key(new_page, manager, screenshot_
     page.screenshot(path=screenshot_dir / "api-key-revoked.png", full_page=True)
 
     assert ApiKey.objects.get().revoked_at is not None
-    assert page.get_by_text("Revoked").first.is_visible()
+    expect(page.get_by_text("Revoked").first).to_be_visible()
     assert ApiClient(secret).get("/v1/public/ping/").status_code == 401
 
 
@@ -42,7 +43,7 @@ def test_docs_page_renders_offline(new_page, screenshot_dir):
     page.goto("/v1/public/docs/")
     page.screenshot(path=screenshot_dir / "api-docs.png")
 
-    assert page.get_by_role("heading", name="Contact Hub public API").is_visible()
-    assert page.get_by_text("Create Gavin Roberts").is_visible()
+    expect(page.get_by_role("heading", name="Contact Hub public API")).to_be_visible()
+    expect(page.get_by_text("Create Gavin Roberts")).to_be_visible()
     base = page.url.split("/v1/")[0]
     assert all(url.startswith(base) for url in requests), requests

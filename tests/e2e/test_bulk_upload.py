@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+from playwright.sync_api import expect
 
 from bulkupload.models import UploadJob
 from contacts.models import Contact
@@ -39,7 +40,7 @@ def test_messy_file_through_the_wizard(
     page.goto("/uploads/")
     page.get_by_role("link", name="Upload a CSV file").click()
     page.locator("input[type=file]").set_input_files(csv_path)
-    assert page.get_by_text("messy export.csv").is_visible()
+    expect(page.get_by_text("messy export.csv")).to_be_visible()
     page.screenshot(path=screenshot_dir / "1-upload.png", full_page=True)
     page.get_by_role("button", name="Upload and continue").click()
 
@@ -54,8 +55,8 @@ def test_messy_file_through_the_wizard(
     page.get_by_label("Type of “Joined”").select_option("datetime")
     preview = page.locator("#preview")
     preview.get_by_text("looks like a number a spreadsheet shortened").wait_for()
-    assert preview.get_by_text("not a valid email address").is_visible()
-    assert preview.get_by_text("2024-10-31T14:00:00Z").is_visible()
+    expect(preview.get_by_text("not a valid email address")).to_be_visible()
+    expect(preview.get_by_text("2024-10-31T14:00:00Z")).to_be_visible()
     page.screenshot(path=screenshot_dir / "2-map.png", full_page=True)
     # Without a phone column the wizard does not go on.
     page.get_by_label("Import “Phone Number” as").select_option("skip")
@@ -83,7 +84,7 @@ def test_messy_file_through_the_wizard(
 
     page.get_by_role("heading", name="Review and confirm").wait_for()
     assert "about 1 contact" in page.get_by_test_id("estimate-update").inner_text()
-    assert page.get_by_text("New fields to create: City (text), Joined (datetime)").is_visible()
+    expect(page.get_by_text("New fields to create: City (text), Joined (datetime)")).to_be_visible()
     page.screenshot(path=screenshot_dir / "4-review.png", full_page=True)
     page.get_by_role("button", name="Confirm and import").click()
 

@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import make_contact
 
@@ -14,5 +15,5 @@ def test_login_lands_on_contacts_page(new_page, editor, screenshot_dir):
     page.get_by_label("Password").fill("pass-word-123")
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name="Contacts").wait_for()
-    assert page.get_by_text("Ajmal").is_visible()
+    expect(page.get_by_text("Ajmal")).to_be_visible()
     page.screenshot(path=screenshot_dir / "contacts.png", full_page=True)
