@@ -10,7 +10,7 @@ entry point obeys".
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -866,6 +866,9 @@ def contacts_import_batch(
     phones = [row.phone.e164 for row in rows]
     if len(set(phones)) != len(phones):
         raise ValueError("a batch must not hold the same phone twice")
+    unwritten = set().union(*(row.builtin for row in rows)).difference(_IMPORT_COLUMNS)
+    if unwritten:  # they would be logged as changes and never stored
+        raise ValueError(f"an import cannot set {', '.join(sorted(unwritten))}")
     errors: list[FieldError] = []
     row_tag_names = _clean_tag_names([name for row in rows for name in row.tags], errors)
     if errors:
@@ -894,12 +897,8 @@ def _import_batch_locked(
     if row_tag_names:
         for tag in tags_get_or_create(names=row_tag_names):
             tag_by_key.setdefault(tag.name_key, tag)
-    # Rows of (id, phone, name, email, whatsapp_opted, traits, version, *other builtin keys).
-    columns: tuple[str, ...] = ("id", "phone", *_IMPORT_COLUMNS, "traits", "version")
-    extra = set().union(*(row.builtin for row in rows)).difference(columns)
-    if extra:
-        stored = {f.attname for f in Contact._meta.concrete_fields}
-        columns += tuple(sorted(extra.intersection(stored)))
+    # Rows of (id, phone, name, email, whatsapp_opted, traits, version).
+    columns = ("id", "phone", *_IMPORT_COLUMNS, "traits", "version")
     position = {name: index for index, name in enumerate(columns)}
     existing = {
         values[1]: values
@@ -1234,7 +1233,10 @@ def _bulk_apply(actor: Actor, kind: str, ids: list[int], names: list[str]) -> in
 
 
 def bulk_action_run(
-    *, action_id: int, chunk_size: int = BULK_CHUNK, should_stop: Any = None
+    *,
+    action_id: int,
+    chunk_size: int = BULK_CHUNK,
+    should_stop: Callable[[], bool] | None = None,
 ) -> BulkAction:
     """Work through a queued bulk action, a committed chunk at a time (the task's body).
 
@@ -1259,12 +1261,11 @@ def bulk_action_run(
         while True:
             chunk = ids[action.done : action.done + chunk_size]
             with transaction.atomic():
-                changed = _bulk_apply(actor, action.kind, chunk, action.tag_names) if chunk else 0
                 action = progress.get(pk=action_id)
                 if action.status != BulkAction.Status.RUNNING or action.attempts != run:
-                    transaction.set_rollback(True)
                     logger.warning("bulk action %s was taken over; stopping", action_id)
                     return action
+                changed = _bulk_apply(actor, action.kind, chunk, action.tag_names) if chunk else 0
                 action.done += len(chunk)
                 action.changed += changed
                 action.heartbeat_at = timezone.now()

@@ -407,6 +407,11 @@ def test_an_empty_batch_does_nothing_and_repeated_phones_or_bad_tags_are_refused
         services.contacts_import_batch(
             actor=Actor.system(), rows=[row("9800000001", tags=("x" * 101,))]
         )
+    with pytest.raises(ValueError, match="cannot set created_at, user_id"):
+        services.contacts_import_batch(
+            actor=Actor.system(),
+            rows=[row("9800000001", {"user_id": "x"}), row("9800000002", {"created_at": "y"})],
+        )
     assert not Contact.objects.exists()
 
 
