@@ -22,7 +22,7 @@ from django.http import QueryDict
 
 from contacts.fields import TAGS, Field, FieldRegistry
 from contacts.filters import Filter, FilterError, parse_filter, sort_expression
-from contacts.models import Activity, Contact, ListPreference, SavedView, Tag
+from contacts.models import Activity, BulkAction, Contact, ListPreference, SavedView, Tag
 from contacts.phones import PhoneError, normalize_phone
 
 if TYPE_CHECKING:
@@ -388,3 +388,14 @@ def contact_tag_suggestions(*, contact_id: int, query: str) -> list[Tag]:
     )
     candidates.sort(key=lambda tag: (not tag.name_key.startswith(key), tag.name_key))
     return candidates[:TAG_SUGGESTION_LIMIT]
+
+
+def running_bulk_actions(*, kinds: Iterable[str], limit: int = 3) -> list[BulkAction]:
+    """Queued or running background bulk actions of these kinds, newest first (one query)."""
+    kinds = [kind for kind in kinds if kind in BulkAction.Kind.values]
+    if not kinds:
+        return []
+    running = BulkAction.objects.filter(
+        kind__in=kinds, status__in=[BulkAction.Status.QUEUED, BulkAction.Status.RUNNING]
+    )
+    return list(running.defer("contact_ids").order_by("-created_at")[:limit])

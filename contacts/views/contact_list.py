@@ -18,7 +18,6 @@ from django.views.decorators.http import require_GET
 from contacts.fields import FieldRegistry, field_registry
 from contacts.forms import BULK_PERMISSIONS, AddFilterForm
 from contacts.http import HtmxHttpRequest
-from contacts.models import BulkAction
 from contacts.selectors import (
     PER_PAGE_CHOICES,
     ListQuery,
@@ -26,6 +25,7 @@ from contacts.selectors import (
     contact_page,
     list_columns,
     parse_list_query,
+    running_bulk_actions,
     saved_views_for,
     shows_tags,
     shows_traits,
@@ -51,23 +51,9 @@ def contact_list(request: HtmxHttpRequest) -> HttpResponse:
         response = render(request, f"{TEMPLATE}#results", context)
         _set_history(request, response, list_url(query))
         return response
-    context["bulk_actions"] = _running_bulk_actions(request)
+    kinds = [kind for kind, perm in BULK_PERMISSIONS.items() if request.user.has_perm(perm)]
+    context["bulk_actions"] = running_bulk_actions(kinds=kinds)
     return render(request, TEMPLATE, context)
-
-
-def _running_bulk_actions(request: HtmxHttpRequest) -> list[BulkAction]:
-    """Background bulk actions still running that this person may follow (one query)."""
-    kinds = [
-        kind
-        for kind, perm in BULK_PERMISSIONS.items()
-        if kind in BulkAction.Kind.values and request.user.has_perm(perm)
-    ]
-    if not kinds:
-        return []
-    running = BulkAction.objects.filter(
-        kind__in=kinds, status__in=[BulkAction.Status.QUEUED, BulkAction.Status.RUNNING]
-    )
-    return list(running.defer("contact_ids").order_by("-created_at")[:3])
 
 
 def _add_filter(request: HtmxHttpRequest, query: ListQuery, registry: FieldRegistry) -> None:
