@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
+REPORTS_DIR = "uploads/reports"  # saved error reports: <job id>-<random>-errors.csv
 MAX_RETRIES_PER_BATCH = 5
 
 
@@ -636,7 +637,7 @@ def error_report_save(job: UploadJob) -> str:
     """Write the error report into the default storage; returns its storage name."""
     buffer = io.StringIO()
     csv.writer(buffer).writerows(error_report_rows(job))
-    name = f"uploads/reports/{job.pk}-{uuid.uuid4().hex[:8]}-errors.csv"
+    name = f"{REPORTS_DIR}/{job.pk}-{uuid.uuid4().hex[:8]}-errors.csv"
     return default_storage.save(name, ContentFile(("\ufeff" + buffer.getvalue()).encode()))
 
 
@@ -655,7 +656,6 @@ def upload_jobs_resume_stalled() -> list[int]:
 
 
 # --- Cleanup (manage.py prune_uploads) ------------------------------------------------------
-REPORTS_DIR = "uploads/reports"
 
 
 @dataclass(slots=True)
