@@ -267,3 +267,13 @@ def test_job_page_requeues_a_stalled_job(editor_client, settings):
     )
     editor_client.get(reverse("bulkupload:job", args=[job.pk]))
     assert UploadJob.objects.get(pk=job.pk).status == UploadJob.Status.QUEUED
+
+
+def test_job_page_says_the_import_goes_on_only_while_it_does(editor_client):
+    upload(editor_client, GOOD)
+    job = UploadJob.objects.get()
+    url = reverse("bulkupload:job", args=[job.pk])
+    UploadJob.objects.filter(pk=job.pk).update(status=UploadJob.Status.QUEUED)
+    assert "the import goes on in the background" in editor_client.get(url).content.decode()
+    UploadJob.objects.filter(pk=job.pk).update(status=UploadJob.Status.COMPLETED)
+    assert "the import goes on in the background" not in editor_client.get(url).content.decode()
