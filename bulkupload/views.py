@@ -22,7 +22,7 @@ from bulkupload.mapping import RowPlanner
 from bulkupload.models import UploadJob
 from contacts.fields import field_registry
 from contacts.http import HtmxHttpRequest
-from contacts.models import Tag
+from contacts.models import Tag, tag_key
 from contacts.services import ContactInputError, tag_create
 
 UPLOAD = "contacts.upload_contacts"
@@ -213,7 +213,7 @@ def upload_tags(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required(UPLOAD, raise_exception=True)
 def tag_search(request: HtmxHttpRequest) -> HttpResponse:
-    query = " ".join(request.GET.get("q", "").split()).casefold()
+    query = tag_key(request.GET.get("q", ""))
     tags = Tag.objects.filter(is_default=False)
     if query:
         tags = tags.filter(name_key__contains=query)

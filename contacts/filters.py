@@ -29,7 +29,7 @@ from django.utils import timezone
 from contacts import coercion
 from contacts.coercion import CoercionError
 from contacts.fields import TAGS, Field, FieldRegistry
-from contacts.models import Contact, ContactTag, FieldType
+from contacts.models import Contact, ContactTag, FieldType, tag_key
 from contacts.phones import PhoneError, normalize_phone
 
 VALUE_SEPARATOR = "|"
@@ -397,7 +397,7 @@ def _tags_q(op: str, names: tuple[str, ...]) -> Q:
     Not a correlated ``EXISTS``: SQLite runs that once per contact (a second at 500,000
     contacts), while ``IN (subquery)`` is built once from the ``(tag, contact)`` index.
     """
-    keys = [" ".join(n.split()).casefold() for n in names]
+    keys = [tag_key(n) for n in names]
 
     def tagged(tag_keys: list[str]) -> Q:
         links = ContactTag.objects.filter(tag__name_key__in=tag_keys).values("contact_id")

@@ -4,7 +4,7 @@ Web views, the admin, the bulk upload task and the public API call these functio
 else writes those models. One module per capability:
 
 - ``actor``: who writes (recorded on every activity entry);
-- ``errors``: why a write was refused, naming canonical field keys;
+- (``contacts.errors``: why a write was refused, naming canonical field keys, re-exported here);
 - ``planning``: input checking without writes (names to fields, values coerced);
 - ``contacts``: one contact created, upserted, updated, tagged, deleted;
 - ``tags``, ``attributes``: tags and custom fields;
@@ -13,6 +13,14 @@ else writes those models. One module per capability:
 - ``list_settings``: a user's columns and saved views.
 """
 
+from contacts.errors import (
+    ContactConflict,
+    ContactInputError,
+    DuplicateContact,
+    FieldError,
+    ServiceError,
+    VersionConflict,
+)
 from contacts.services.actor import Actor
 from contacts.services.attributes import attribute_create, attribute_update
 from contacts.services.bulk import (
@@ -34,14 +42,6 @@ from contacts.services.contacts import (
     contact_update,
     contact_upsert,
     contacts_delete,
-)
-from contacts.services.errors import (
-    ContactConflict,
-    ContactInputError,
-    DuplicateContact,
-    FieldError,
-    ServiceError,
-    VersionConflict,
 )
 from contacts.services.imports import (
     IMPORT_CREATED,

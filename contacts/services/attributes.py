@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
+from contacts.errors import ContactInputError, FieldError
 from contacts.fields import attribute_key_for, field_registry
 from contacts.models import Attribute, FieldType
 from contacts.services.actor import Actor
-from contacts.services.errors import ContactInputError, FieldError
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

@@ -13,11 +13,11 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from contacts.errors import ContactInputError, FieldError, ServiceError
 from contacts.fields import TAGS
 from contacts.models import Activity, BulkAction, Contact, ContactTag, Tag
 from contacts.services.actor import Actor
 from contacts.services.contacts import contacts_delete
-from contacts.services.errors import ContactInputError, FieldError, ServiceError
 from contacts.services.tags import tags_get_or_create
 
 logger = logging.getLogger(__name__)

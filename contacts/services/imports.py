@@ -10,10 +10,10 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from contacts.errors import ContactInputError, FieldError
 from contacts.models import Activity, Contact, ContactTag, Tag
 from contacts.phones import Phone
 from contacts.services.actor import Actor
-from contacts.services.errors import ContactInputError, FieldError
 from contacts.services.tags import clean_tag_names, tags_get_or_create
 
 logger = logging.getLogger(__name__)
