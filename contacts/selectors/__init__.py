@@ -4,7 +4,8 @@
 - ``listing``: the contact list's state (``ListQuery``), query, page and count, columns and
   saved views;
 - ``contact``: the contact page's contact, timeline and tag suggestions;
-- ``bulk``: background bulk actions still running.
+- ``bulk``: background bulk actions still running;
+- ``match``: the one contact matcher (user id, else phone; a conflict when they disagree).
 """
 
 from contacts.selectors.bulk import running_bulk_actions
@@ -39,6 +40,7 @@ from contacts.selectors.listing import (
     shows_tags,
     shows_traits,
 )
+from contacts.selectors.match import contact_match
 
 __all__ = [
     "DEFAULT_COLUMNS",
@@ -54,6 +56,7 @@ __all__ = [
     "columns_from_keys",
     "contact_list",
     "contact_list_for",
+    "contact_match",
     "contact_page",
     "contact_page_contact",
     "contact_tag_suggestions",

@@ -18,7 +18,13 @@ from contacts.fields import TAGS
 from contacts.models import Activity, BulkAction, Contact, ContactTag, Tag, tag_key
 from contacts.services.actor import Actor
 from contacts.services.contacts import contacts_delete
-from contacts.services.plan import NO_VALUES, plan_change, tags_by_key, tags_removed_entry
+from contacts.services.plan import (
+    NO_VALUES,
+    ChangePlan,
+    plan_change,
+    tags_by_key,
+    tags_removed_entry,
+)
 from contacts.services.tags import tags_get_or_create
 
 logger = logging.getLogger(__name__)
@@ -71,15 +77,12 @@ def _tags_add_chunk(actor: Actor, chunk: list[int], tags: list[Tag], now: Any) -
     for contact_id, tag_id in links.values_list("contact_id", "tag_id"):
         have.setdefault(contact_id, set()).add(key_of[tag_id])
     incoming = tags_by_key(tags)
-    plans = [
-        (contact_id, plan)
-        for contact_id in locked
-        if (
-            plan := plan_change(
-                {}, NO_VALUES, tags=incoming, current_tag_keys=have.get(contact_id, ())
-            )
-        ).changed
-    ]
+    plans: list[tuple[int, ChangePlan]] = []
+    for contact_id in locked:
+        # {}: the contact's stored values are not read; tags are all this write changes.
+        plan = plan_change({}, NO_VALUES, tags=incoming, current_tag_keys=have.get(contact_id, ()))
+        if plan.changed:
+            plans.append((contact_id, plan))
     if not plans:
         return 0
     tag_by_name = {tag.name: tag for tag in tags}

@@ -17,7 +17,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from contacts import coercion
 from contacts.coercion import CoercionError
 from contacts.errors import (
     ContactInputError,
@@ -30,7 +29,7 @@ from contacts.models import Activity, Contact, ContactTag, Tag, tag_key
 from contacts.phones import Phone
 from contacts.selectors.match import contact_match
 from contacts.services.actor import Actor
-from contacts.services.attributes import attributes_get_or_create
+from contacts.services.attributes import attributes_ensure
 from contacts.services.plan import (
     NO_VALUES,
     ChangePlan,
@@ -64,25 +63,6 @@ class UpsertResult:
 def current_values(contact: Contact) -> dict[str, Any]:
     """A stored contact's values, as :func:`plan_change` reads them."""
     return {key: getattr(contact, key) for key in CURRENT_KEYS}
-
-
-def _attributes_ensure(planned: PlannedValues, actor: Actor) -> None:
-    """Create the attributes first seen in ``planned``; a value is checked again against the
-    type of an attribute someone else created meanwhile with another type."""
-    if not planned.new_attributes:
-        return
-    errors: list[FieldError] = []
-    created = attributes_get_or_create(planned.new_attributes, actor)
-    for key, attribute in created.items():
-        if attribute.type != planned.new_attributes[key][1]:
-            try:
-                planned.traits[key] = coercion.coerce(
-                    attribute.type, planned.traits[key], field=attribute.label
-                )
-            except CoercionError as exc:
-                errors.append(FieldError(key, attribute.label, exc.problem))
-    if errors:
-        raise ContactInputError(errors)
 
 
 def _assign(contact: Contact, plan: ChangePlan) -> None:
@@ -158,7 +138,7 @@ def contact_create(
     if errors:
         raise ContactInputError(errors)
     with transaction.atomic():
-        _attributes_ensure(planned, actor)
+        attributes_ensure(planned, actor)
         tag_rows = tags_get_or_create(names=tag_names)
         plan = plan_change(None, planned, tags=tags_by_key(tag_rows), phone=phone, user_id=user_id)
         contact = Contact()
@@ -226,7 +206,7 @@ def _upsert_locked(
     tag_names: list[str],
 ) -> UpsertResult:
     contact = contact_match(user_id=user_id, phone=phone, lock=True)
-    _attributes_ensure(planned, actor)
+    attributes_ensure(planned, actor)
     tag_rows = tags_get_or_create(names=tag_names)
     current = None if contact is None else current_values(contact)
     plan = plan_change(
