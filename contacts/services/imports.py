@@ -38,6 +38,7 @@ _IMPORT_ACTIVITY_INSERT = (
     *("upload_job_id", "changes"),
 )
 _CONTACT_DEFAULTS = {"name": "", "email": "", "whatsapp_opted": False}
+_CREATED, _UPDATED = str(Activity.Kind.CREATED), str(Activity.Kind.UPDATED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +119,7 @@ def _current_by_phone(phones: list[str]) -> dict[str, dict[str, Any]]:
     """
     locked = Contact.objects.select_for_update().filter(phone__in=phones).order_by("phone")
     return {
-        values[1]: dict(zip(_CURRENT_COLUMNS, values, strict=True))
+        values[1]: dict(zip(_CURRENT_COLUMNS, values, strict=False))
         for values in locked.values_list(*_CURRENT_COLUMNS)
     }
 
@@ -159,29 +160,32 @@ class _BatchWriter:
         self.actor = actor
         self.tag_by_name = tag_by_name
         self.ops = connection.ops
+        self.adapt_json = self.ops.adapt_json_value
         self.now = self.ops.adapt_datetimefield_value(timezone.now())
         self.updates: list[tuple[Any, ...]] = []
         self.links: list[tuple[int, int, Any]] = []
         self.activities: list[tuple[int, str, dict[str, Any]]] = []
 
     def update(self, current: dict[str, Any], plan: ChangePlan) -> None:
-        columns = plan.columns
+        columns, contact_id = plan.columns, current["id"]
         traits = current["traits"] if plan.traits is None else plan.traits
         self.updates.append(
             (
-                *(columns.get(key, current[key]) for key in _IMPORT_COLUMNS),
-                self.ops.adapt_json_value(traits, None),
+                columns.get("name", current["name"]),
+                columns.get("email", current["email"]),
+                columns.get("whatsapp_opted", current["whatsapp_opted"]),
+                self.adapt_json(traits, None),
                 current["version"] + 1,
                 self.now,
-                current["id"],
+                contact_id,
             )
         )
-        self._linked_and_recorded(current["id"], Activity.Kind.UPDATED, plan)
+        self._linked_and_recorded(contact_id, _UPDATED, plan)
 
     def create(self, created: list[tuple[ImportRow, ChangePlan]]) -> None:
         if not created:
             return
-        adapt_json = self.ops.adapt_json_value
+        adapt_json = self.adapt_json
         execute_many(
             Contact,
             _IMPORT_CONTACT_INSERT,
@@ -203,11 +207,12 @@ class _BatchWriter:
             )
         )
         for row, plan in created:
-            self._linked_and_recorded(new_ids[row.phone.e164], Activity.Kind.CREATED, plan)
+            self._linked_and_recorded(new_ids[row.phone.e164], _CREATED, plan)
 
     def _linked_and_recorded(self, contact_id: int, kind: str, plan: ChangePlan) -> None:
         tag_by_name, now = self.tag_by_name, self.now
-        self.links.extend((contact_id, tag_by_name[name].pk, now) for name in plan.tags_added)
+        if plan.tags_added:
+            self.links.extend((contact_id, tag_by_name[name].pk, now) for name in plan.tags_added)
         self.activities.append((contact_id, kind, plan.activity or {}))
 
     def flush(self) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from contacts.models import Tag
 from contacts.phones import Phone
@@ -51,8 +51,10 @@ class NoValues:
 NO_VALUES = NoValues()
 
 
-@dataclass(frozen=True, slots=True)
-class ChangePlan:
+class ChangePlan(NamedTuple):
+    """A NamedTuple, not a dataclass: the import makes one per CSV row, and a tuple is the
+    cheapest immutable object to build."""
+
     creating: bool
     columns: Mapping[str, Any]  # built-in columns to write, by key
     traits: dict[str, Any] | None  # every trait after the write; None: traits unchanged
