@@ -153,12 +153,14 @@ def _merged_traits(
     have = current if isinstance(current, dict) else {}
     merged: dict[str, Any] | None = None
     for key, new in incoming.items():
-        old = have.get(key)
-        if new is None:
-            if key not in have:
+        if key in have:
+            old = have[key]
+            if new is not None and old == new and type(old) is type(new):
                 continue
-        elif key in have and old == new and type(old) is type(new):
+        elif new is None:
             continue
+        else:
+            old = None
         if merged is None:
             merged = dict(have)
         if new is None:
