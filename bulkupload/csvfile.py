@@ -70,7 +70,8 @@ def scan(stream: IO[bytes]) -> Scan:
     while chunk := stream.read(CHUNK_BYTES):
         if size == 0:
             first = chunk[:HEAD_BYTES]
-            if first.count(b"\x00") > len(first) // 100:  # a NUL here and there is a bad cell
+            nuls = first.count(b"\x00")  # a NUL here and there is a bad cell, not binary
+            if nuls > 1 and nuls > len(first) // 100:
                 raise CsvRefused("this is not a CSV file: it contains binary data")
         size += len(chunk)
         if size > MAX_BYTES:
