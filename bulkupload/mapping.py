@@ -172,6 +172,8 @@ class RowPlanner:
         row = PlannedRow()
         if isinstance(cells, UnreadableRecord):
             row.errors.append(cells.problem)
+            if self.phone_index is not None:  # where the preview shows it
+                row.cell_errors[self.phone_index] = cells.problem
             return row
         try:
             row.phone = self.phone(cells)

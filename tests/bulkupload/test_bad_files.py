@@ -167,3 +167,10 @@ def test_exporting_the_list_and_uploading_it_changes_nothing(
     }
     assert after == before
     assert Activity.objects.count() == activity
+
+
+def test_the_mapping_preview_shows_why_a_row_cannot_be_read(editor_client):
+    upload(editor_client, b'Name,Phone\nAsha,+919876500001\nRavi,"+9198765\n')
+    job = UploadJob.objects.get()
+    html = editor_client.get(reverse("bulkupload:map", args=[job.pk])).content.decode()
+    assert "line 3: the quoted cell that starts on this line is not closed" in html
