@@ -2,7 +2,9 @@
 
 The web request only calls :func:`scan` (one pass over the bytes in 1 MB chunks: an
 incremental decode check and a quote-aware newline count, never building a row) and
-:func:`read_head`. Rows are parsed by :func:`iter_records` in the background import.
+:func:`read_head`. Rows are parsed by :func:`iter_records` in the background import,
+through :class:`RecordReader`, which also gives the head: what the preview shows is what
+the import reads.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def scan(stream: IO[bytes]) -> Scan:
 
     A newline inside double quotes belongs to a cell: splitting each chunk on ``"`` leaves
     the text outside quotes in every other piece (an escaped ``""`` toggles twice), so
-    counting ``\\n`` in those pieces counts records at C speed.
+    counting line ends (CR, LF, CRLF) in those pieces counts records at C speed.
     """
     stream.seek(0)
     size = 0
