@@ -112,15 +112,21 @@ class ApiKeyThrottle(AuthRateThrottle):
 
 @contextmanager
 def _exclusive(cache: BaseCache, key: str) -> Iterator[None]:
+    """Hold the lock of ``key``'s history while it is read and written back (database caches)."""
     if not isinstance(cache, DatabaseCache):
         yield
         return
     alias = router.db_for_write(cache.cache_model_class)
+    connection = connections[alias]
+    outermost = not connection.in_atomic_block
     with transaction.atomic(using=alias):
-        connection = connections[alias]
         if connection.vendor == "postgresql":
             lock_id = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+            # A history lost in a crash is harmless, a disk flush on every request is not: this
+            # transaction's commit does not wait for the disk (only when it is its own; inside
+            # a caller's transaction the setting would relax the caller's commit too).
+            relax = ", set_config('synchronous_commit', 'off', true)" if outermost else ""
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+                cursor.execute(f"SELECT pg_advisory_xact_lock(%s){relax}", [lock_id])
         # SQLite: the transaction itself is the lock (BEGIN IMMEDIATE, see settings.DATABASES).
         yield

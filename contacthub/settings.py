@@ -198,6 +198,8 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 CONTACTHUB_DEFAULT_REGION = os.environ.get("CONTACTHUB_DEFAULT_REGION", "IN")
 # Public API requests allowed per key: "<count>/<seconds>" (or "100/minute"); "0" turns it off.
 CONTACTHUB_API_RATE_LIMIT = os.environ.get("CONTACTHUB_API_RATE_LIMIT", "600/60")
+# The public API creates a custom field for a trait name it has not seen; it stops at this many.
+CONTACTHUB_MAX_CUSTOM_FIELDS = int(os.environ.get("CONTACTHUB_MAX_CUSTOM_FIELDS", "1000"))
 # An upload job whose worker has not reported for this long is taken as dead and re-queued
 # (by its page, the Uploads list or `manage.py resume_uploads`), resuming after its last batch.
 BULKUPLOAD_STALE_SECONDS = int(os.environ.get("BULKUPLOAD_STALE_SECONDS", "120"))
