@@ -7,7 +7,7 @@ of ``contacts.services`` are to use the same function so that the rule lives onc
 from __future__ import annotations
 
 from contacts.models import Contact
-from contacts.services import ContactConflict
+from contacts.services.errors import ContactConflict
 
 
 def contact_match(*, user_id: str | None, phone: str | None) -> Contact | None:
