@@ -64,13 +64,14 @@ class ApiKeyThrottle(AuthRateThrottle):
     """
 
     scope = "api_key"
+    _PER_REQUEST = frozenset({"key", "history", "now"})
 
     def __init__(self) -> None:
         self._state = threading.local()
 
     # ninja's SimpleRateThrottle keeps key, history and now on the instance between calls.
     def __getattr__(self, name: str) -> Any:
-        if name in {"key", "history", "now"}:
+        if name in self._PER_REQUEST:
             try:
                 return getattr(self._state, name)
             except AttributeError:
@@ -78,7 +79,7 @@ class ApiKeyThrottle(AuthRateThrottle):
         raise AttributeError(name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in {"key", "history", "now"}:
+        if name in self._PER_REQUEST:
             setattr(self._state, name, value)
         else:
             super().__setattr__(name, value)
