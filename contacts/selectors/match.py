@@ -1,9 +1,11 @@
 """The one contact matcher (DESIGN.md rule 2): which contact a user id and a phone mean.
 
-``contact_upsert`` uses it with ``lock=True``; the public API's read-only lookups (events)
-use it as is. ``contacts_import_batch`` applies the same rule set-wise: its rows carry a
-phone and never a user id, so "by user id, else by phone" is "by phone", read for the
-whole batch in one locking query (``contacts.services.imports``).
+``contact_upsert`` uses it with ``lock=True``; the public API's event endpoint uses it as it
+is. ``contacts_import_batch`` applies the same rule set-wise: its rows carry a phone and never
+a user id, so "by user id, else by phone" is "by phone", read for the whole batch in one
+locking query (``contacts.services.imports``). What a write may then do to the contact's
+identity (fill in a missing phone or user id, never replace one) is the change plan's rule
+(``contacts.services.plan``).
 """
 
 from __future__ import annotations
@@ -18,10 +20,8 @@ def contact_match(
 ) -> Contact | None:
     """The contact ``user_id`` names when known, else the one with ``phone``; None if neither.
 
-    Refuses with :class:`ContactConflict` (nothing is changed) when the two point at
-    different contacts: the user id at one and the phone at another, the user id at a
-    contact with another phone (a contact's phone is never changed), or the phone at a
-    contact with another user id. ``lock`` locks the rows read until the caller's
+    :class:`ContactConflict` (field ``user_id``; nothing is changed) when the user id belongs
+    to one contact and the phone to another. ``lock`` locks the rows read until the caller's
     transaction ends (``SELECT ... FOR UPDATE``), so that the caller can write on top.
     """
     contacts = Contact.objects.select_for_update() if lock else Contact.objects.all()
@@ -33,18 +33,4 @@ def contact_match(
             "nothing was changed",
             field="user_id",
         )
-    contact = by_user or by_phone
-    if contact is None:
-        return None
-    if phone and contact.phone and contact.phone != phone.e164:
-        raise ContactConflict(
-            f'user id "{user_id}" belongs to the contact with phone {contact.phone}; a '
-            "contact's phone number is never changed",
-            field="phone_number",
-        )
-    if user_id and contact.user_id and contact.user_id != user_id:
-        raise ContactConflict(
-            f'phone {contact.phone} belongs to the contact with user id "{contact.user_id}"',
-            field="user_id",
-        )
-    return contact
+    return by_user or by_phone

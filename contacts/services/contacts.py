@@ -178,15 +178,13 @@ def contact_upsert(
     phone = phone_or_error(phone_number, country_code, errors)
     user_id = None if user_id is None else str(user_id).strip() or None
     if phone is None and user_id is None and not errors:
-        errors.append(
-            FieldError("userId", "userId", "userId or phoneNumber with countryCode is required")
-        )
+        errors.append(FieldError("user_id", "User id", "a user id or a phone number is required"))
     planned = plan_values(
         values or {}, registry=registry, create_attributes=create_attributes, errors=errors
     )
     if "user_id" in planned.builtin:
         errors.append(
-            FieldError("user_id", "User id", "give the user id as userId, not as a trait")
+            FieldError("user_id", "User id", "is the contact's identity, not a value to set")
         )
     tag_names = clean_tag_names([*tags, *planned.tags], errors)
     if errors:

@@ -8,8 +8,9 @@ DESIGN.md "Rules every entry point obeys" that decide *what* changes live here o
 - merge: the fields and traits named are set, the others left alone; ``None`` clears a trait;
 - tags are add-only and case-insensitive: incoming tags come keyed by
   :func:`contacts.models.tag_key`, and a tag whose key the contact has is not added;
-- identity fill-in: a phone or user id is added to a contact that has none, never replaced
-  (the matcher, ``contacts.selectors.match``, refuses a different one);
+- identity fill-in: a phone or user id is added to a contact that has none; a different one
+  is refused with ``ContactConflict`` (a contact's phone is never changed); which contact is
+  meant is the matcher's rule (``contacts.selectors.match``);
 - a write that changes nothing records nothing (``activity`` is None).
 
 The activity entry's ``changes`` keep the shape the timeline reads: ``{"fields": {key:
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
+from contacts.errors import ContactConflict
 from contacts.models import Tag
 from contacts.phones import Phone
 
@@ -79,7 +81,8 @@ def plan_change(
     phone: Phone | None = None,
     user_id: str | None = None,
 ) -> ChangePlan:
-    """What writing ``incoming`` (and ``tags``, ``phone``, ``user_id``) changes.
+    """What writing ``incoming`` (and ``tags``, ``phone``, ``user_id``) changes; raises
+    :class:`ContactConflict` when the write would replace the contact's phone or user id.
 
     ``current`` holds the contact's stored values that the write may touch (built-in
     columns by key, ``"phone"`` and ``"user_id"`` when those are given, and ``"traits"``),
@@ -91,12 +94,8 @@ def plan_change(
         return _plan_create(incoming, tags, phone, user_id)
     columns: dict[str, Any] = {}
     changes: dict[str, list[Any]] = {}
-    if phone is not None and not current.get("phone"):
-        columns.update(_phone_columns(phone))
-        changes["phone"] = [None, phone.e164]
-    if user_id and not current.get("user_id"):
-        columns["user_id"] = user_id
-        changes["user_id"] = [None, user_id]
+    if phone is not None or user_id:
+        _fill_in_identity(current, phone, user_id, columns, changes)
     for key, new in incoming.builtin.items():
         old = current[key]
         if old != new:
@@ -132,6 +131,34 @@ def _plan_create(
                 changes[key] = [None, new]
     tags_added = list(tags.values())
     return ChangePlan(True, columns, traits, changes, tags_added, _entry(changes, tags_added))
+
+
+def _fill_in_identity(
+    current: Mapping[str, Any],
+    phone: Phone | None,
+    user_id: str | None,
+    columns: dict[str, Any],
+    changes: dict[str, list[Any]],
+) -> None:
+    """A phone or user id the contact lacks is added; one it has is never replaced."""
+    stored_phone, stored_user_id = current.get("phone"), current.get("user_id")
+    if phone is not None and stored_phone and stored_phone != phone.e164:
+        raise ContactConflict(
+            f'user id "{user_id}" belongs to the contact with phone {stored_phone}; a '
+            "contact's phone number is never changed",
+            field="phone_number",
+        )
+    if user_id and stored_user_id and stored_user_id != user_id:
+        raise ContactConflict(
+            f'phone {stored_phone} belongs to the contact with user id "{stored_user_id}"',
+            field="user_id",
+        )
+    if phone is not None and not stored_phone:
+        columns.update(_phone_columns(phone))
+        changes["phone"] = [None, phone.e164]
+    if user_id and not stored_user_id:
+        columns["user_id"] = user_id
+        changes["user_id"] = [None, user_id]
 
 
 def _phone_columns(phone: Phone) -> dict[str, str]:

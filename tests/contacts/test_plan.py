@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contacts.errors import ContactConflict
 from contacts.phones import Phone
 from contacts.services.plan import (
     NO_VALUES,
@@ -126,9 +128,19 @@ def test_identity_is_filled_in_when_missing_and_never_replaced():
     plan = plan_change(stored(), incoming({"name": "G"}), phone=PHONE, user_id="u-2")
     assert plan.activity == {"fields": {"user_id": [None, "u-2"], "name": ["", "G"]}}
 
+
+def test_a_different_phone_or_user_id_is_never_written_over():
     other = Phone(e164="+919876500000", country_code="91", national_number="9876500000")
-    kept = plan_change(stored(user_id="u-1"), NO_VALUES, phone=other, user_id="u-3")
-    assert kept is UNCHANGED  # the matcher refuses such a pair; the plan never replaces
+    with pytest.raises(ContactConflict, match="never changed") as info:
+        plan_change(stored(user_id="u-1"), NO_VALUES, phone=other, user_id="u-1")
+    assert info.value.field == "phone_number"
+
+    with pytest.raises(ContactConflict, match='user id "u-1"') as info:
+        plan_change(stored(user_id="u-1"), NO_VALUES, phone=PHONE, user_id="u-2")
+    assert info.value.field == "user_id"
+
+    same = plan_change(stored(user_id="u-1"), NO_VALUES, phone=PHONE, user_id="u-1")
+    assert same is UNCHANGED
 
 
 def test_nothing_changed_records_nothing():
