@@ -6,11 +6,13 @@ else writes those models. One module per capability:
 - ``actor``: who writes (recorded on every activity entry);
 - (``contacts.errors``: why a write was refused, naming canonical field keys, re-exported here);
 - ``planning``: input checking without writes (names to fields, values coerced);
+- ``plan``: the change plan, what a write does to one contact (pure; every writer uses it);
 - ``contacts``: one contact created, upserted, updated, tagged, deleted;
 - ``tags``, ``attributes``: tags and custom fields;
 - ``imports``: a batch of CSV rows written set-wise;
 - ``bulk``: bulk actions from the list (inline or as a background job);
-- ``list_settings``: a user's columns and saved views.
+- ``list_settings``: a user's columns and saved views;
+- ``retry``: a write retried after a concurrent insert of the same row.
 """
 
 from contacts.errors import (
