@@ -2,7 +2,7 @@
 
 Web views, the admin, the bulk upload task and the public API call these functions and
 nothing else writes those models. Each function is all-or-nothing (one transaction), checks
-its input with the field registry and ``contacts.coercion``, records one ``Activity`` per
+its input with the field registry and ``contacts.kinds``, records one ``Activity`` per
 contact it changes, and records nothing when nothing changed. See DESIGN.md, "Rules every
 entry point obeys".
 """
@@ -20,9 +20,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from contacts import coercion
-from contacts.coercion import CoercionError
+from contacts import kinds
 from contacts.fields import TAGS, Field, FieldRegistry, attribute_key_for, field_registry
+from contacts.kinds import CoercionError
 from contacts.models import (
     Activity,
     ApiKey,
@@ -30,7 +30,6 @@ from contacts.models import (
     BulkAction,
     Contact,
     ContactTag,
-    FieldType,
     Source,
     Tag,
 )
@@ -178,7 +177,7 @@ def _plan_values(
     registry: FieldRegistry,
     create_attributes: bool,
     errors: list[FieldError],
-    list_separator: str = coercion.DEFAULT_LIST_SEPARATOR,
+    list_separator: str = kinds.DEFAULT_LIST_SEPARATOR,
 ) -> _PlannedValues:
     """Resolve names to fields and coerce values; problems are appended to ``errors``."""
     planned = _PlannedValues()
@@ -203,13 +202,13 @@ def _plan_values(
                     )
                 )
                 continue
-            field_type = coercion.infer_type(raw)
+            field_type = kinds.infer(raw)
             key = _free_attribute_key(attribute_key_for(label), registry, planned)
             target = Field(key=key, label=label, type=field_type, builtin=False)
             planned.new_attributes[key] = (label, field_type)
         if target.key == TAGS:
             try:
-                planned.tags.extend(target.coerce(raw, list_separator=list_separator) or [])
+                planned.tags.extend(target.parse(raw, list_separator=list_separator) or [])
             except CoercionError as exc:
                 errors.append(FieldError(target.key, target.label, exc.problem))
             continue
@@ -217,7 +216,7 @@ def _plan_values(
             errors.append(FieldError(target.key, target.label, "cannot be changed"))
             continue
         try:
-            value = target.coerce(raw, list_separator=list_separator)
+            value = target.parse(raw, list_separator=list_separator)
         except CoercionError as exc:
             errors.append(FieldError(target.key, target.label, exc.problem))
             continue
@@ -373,7 +372,7 @@ def attribute_create(
     label = " ".join((label or "").split())
     if not label:
         raise ContactInputError([FieldError("label", "Label", "is required")])
-    if type not in FieldType.values:
+    if not kinds.is_field_type(type):
         raise ContactInputError([FieldError("type", "Type", f'"{type}" is not a field type')])
     registry = field_registry()
     if (existing := registry.resolve(label)) is not None:
@@ -425,8 +424,8 @@ def _apply(
             if attribute.type != planned.new_attributes[key][1]:
                 # Someone created it with another type meanwhile: check against that type.
                 try:
-                    planned.traits[key] = coercion.coerce(
-                        attribute.type, planned.traits[key], field=attribute.label
+                    planned.traits[key] = kinds.kind_for(attribute.type).parse(
+                        planned.traits[key], label=attribute.label
                     )
                 except CoercionError as exc:
                     errors.append(FieldError(key, attribute.label, exc.problem))
@@ -743,7 +742,7 @@ def contact_update(
 
 def _normalized(target: Field, value: Any) -> Any:
     try:
-        return target.coerce(value)
+        return target.parse(value)
     except CoercionError:
         return value
 

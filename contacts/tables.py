@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
 from contacts.csv_cells import neutralise_cell
-from contacts.fields import TAGS, Field
-from contacts.models import Contact, FieldType
+from contacts.fields import Field
+from contacts.models import Contact
 
 # The contact page's URL is reversed once per column, not once per row.
 _URL_PLACEHOLDER = 987654321
@@ -40,28 +38,12 @@ class FieldColumn(tables.Column):
         )
 
     def render(self, record: Contact) -> Any:
-        value = self.field.get(record)
-        if self.field.type == TAGS:
-            content = format_html_join(
-                " ",
-                '<span class="badge text-bg-light border tag-chip">{}</span>',
-                ((v,) for v in value),
-            )
-        else:
-            content = display_value(self.field, value)
+        # In the viewer's zone, activated for the request (contacts.middleware).
+        content = self.field.display_html(self.field.get(record))
         if self.link_to_contact:
             url = self.url_template.replace(str(_URL_PLACEHOLDER), str(record.pk))
             return format_html('<a href="{}">{}</a>', url, content or "(no name)")
         return content
-
-
-def display_value(field: Field, value: Any) -> str:
-    """A value as text for the list and for export-free reading (local time for columns)."""
-    if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-    if field.type == FieldType.BOOLEAN and field.builtin:
-        return "Yes" if value else "No"
-    return field.display(value)
 
 
 class ContactTable(tables.Table):
@@ -87,19 +69,6 @@ def contact_table(columns: Sequence[Field], rows: Sequence[Contact]) -> ContactT
 
 
 # --- CSV export ------------------------------------------------------------------------------
-def export_value(field: Field, value: Any) -> str:
-    """A value as the importer reads it: lists and tags joined with ``;``, TRUE/FALSE, ISO."""
-    if value is None:
-        return ""
-    if field.type in (TAGS, FieldType.LIST) and isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return str(value)
-
-
 def export_columns(columns: Sequence[Field], registry: Any) -> list[Field]:
     """The visible columns, with Phone and User id first when hidden: the importer's keys."""
     keys = [f.key for f in columns]
@@ -117,4 +86,4 @@ def export_csv_lines(contacts: Iterable[Contact], columns: Sequence[Field]) -> I
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow([neutralise_cell(f.label) for f in columns])
     for contact in contacts:
-        yield writer.writerow([neutralise_cell(export_value(f, f.get(contact))) for f in columns])
+        yield writer.writerow([neutralise_cell(f.export(f.get(contact))) for f in columns])

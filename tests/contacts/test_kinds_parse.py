@@ -1,4 +1,4 @@
-"""Values by type (DESIGN.md): one coercion module for every entry point."""
+"""Values by type (DESIGN.md): each kind parses every entry point's input the same way."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import math
 from datetime import UTC, datetime
 
 import pytest
+from contacts.coercion import CoercionError, coerce, display, infer_type, suggest_type
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contacts.coercion import CoercionError, coerce, display, infer_type, suggest_type
 from contacts.models import FieldType
 
 

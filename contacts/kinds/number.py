@@ -1,0 +1,125 @@
+"""Numbers: stored as JSON numbers (integers when integral), grouped for people (1,234,567)."""
+
+from __future__ import annotations
+
+import math
+import re
+import zoneinfo
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django import forms
+from django.db.models import Q
+
+from contacts.kinds.base import (
+    INPUT_ATTRS,
+    IS_SET,
+    NOT_SET,
+    CoercionError,
+    Kind,
+    Operator,
+    register,
+)
+
+if TYPE_CHECKING:
+    from contacts.fields import Field
+
+_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# Longer text is no number a person means; it also keeps int() within Python's digit limit.
+MAX_NUMBER_TEXT = 400
+# Both databases hold JSON integers as 64-bit numbers.
+INTEGER_LIMIT = 2**63 - 1
+# Integers beyond this are not exact as JSON doubles; a filter bound compares them as floats.
+EXACT_FLOAT_LIMIT = 2**53
+
+
+def parse_number(value: Any, *, label: str) -> int | float:
+    if isinstance(value, bool):
+        raise CoercionError(label, value, "expected a number")
+    if isinstance(value, str):
+        text = value.strip().replace(",", "").replace("_", "")
+        if len(text) > MAX_NUMBER_TEXT:
+            raise CoercionError(label, value, "too long to be a number")
+        if not _NUMBER_RE.match(text):
+            raise CoercionError(label, value, "expected a number")
+        number: float | int = float(text) if any(c in text for c in ".eE") else int(text)
+    elif isinstance(value, (int, float)):
+        number = value
+    else:
+        raise CoercionError(label, value, "expected a number")
+    if isinstance(number, float):
+        if not math.isfinite(number):
+            raise CoercionError(label, value, "expected a finite number")
+        if number.is_integer() and abs(number) < EXACT_FLOAT_LIMIT:
+            return int(number)
+    elif abs(number) > INTEGER_LIMIT:
+        raise CoercionError(label, value, f"too large (at most {INTEGER_LIMIT:,} either way)")
+    return number
+
+
+def group_digits(number: int | float) -> str:
+    """``1234567`` -> ``1,234,567``; ``2.50`` -> ``2.5`` (floats without trailing zeros)."""
+    text = f"{number:,}"
+    if isinstance(number, float) and "." in text and "e" not in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+@register
+class NumberKind(Kind):
+    name = "number"
+    inference_rank = 2
+    operators: ClassVar[tuple[Operator, ...]] = (
+        Operator("eq", "=", value_kind="number"),
+        Operator("ne", "≠", value_kind="number"),
+        Operator("gt", ">", value_kind="number"),
+        Operator("gte", "≥", value_kind="number"),
+        Operator("lt", "<", value_kind="number"),
+        Operator("lte", "≤", value_kind="number"),
+        Operator("between", "between", 2, "number"),
+        IS_SET,
+        NOT_SET,
+    )
+
+    def to_python(self, value: Any, *, label: str, list_separator: str) -> int | float:
+        return parse_number(value, label=label)
+
+    def text_for_people(self, value: Any, tz: tzinfo) -> str:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return group_digits(value)
+        return str(value)
+
+    def formfield(self, field: Field) -> forms.Field:
+        return forms.CharField(
+            label=field.label, required=False, widget=forms.TextInput({"inputmode": "decimal"})
+        )
+
+    def editor_formfield(self, field: Field, tz: zoneinfo.ZoneInfo) -> forms.Field:
+        # Not type="number": a browser sends "" for "12a" in a number input, which would
+        # silently clear the value instead of showing "expected a number".
+        return forms.CharField(
+            label=field.label,
+            required=False,
+            strip=False,
+            widget=forms.TextInput({**INPUT_ATTRS, "inputmode": "decimal"}),
+        )
+
+    def filter_value(self, field: Field, operator: Operator, raw: str) -> Any:
+        number = parse_number(raw, label=field.label)
+        return float(number) if abs(number) >= EXACT_FLOAT_LIMIT else number
+
+    def condition(self, field: Field, op: str, values: tuple[Any, ...]) -> Q:
+        lookup = field.lookup
+        match op:
+            case "eq":
+                return Q(**{lookup: values[0]})
+            case "ne":
+                return self.negate(field, Q(**{lookup: values[0]}))
+            case "gt" | "gte" | "lt" | "lte":
+                return Q(**{f"{lookup}__{op}": values[0]})
+            case "between":
+                return Q(**{f"{lookup}__gte": values[0], f"{lookup}__lte": values[1]})
+        return super().condition(field, op, values)
+
+    def fits_json(self, value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
