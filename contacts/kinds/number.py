@@ -34,6 +34,15 @@ EXACT_FLOAT_LIMIT = 2**53
 
 
 def parse_number(value: Any, *, label: str) -> int | float:
+    """A number to store: finite, and an integer when integral within 64 bits."""
+    number = read_number(value, label=label)
+    if isinstance(number, int) and abs(number) > INTEGER_LIMIT:
+        raise CoercionError(label, value, f"too large (at most {INTEGER_LIMIT:,} either way)")
+    return number
+
+
+def read_number(value: Any, *, label: str) -> int | float:
+    """Any finite number written in up to 400 characters (a filter bound may be any size)."""
     if isinstance(value, bool):
         raise CoercionError(label, value, "expected a number")
     if isinstance(value, str):
@@ -52,8 +61,6 @@ def parse_number(value: Any, *, label: str) -> int | float:
             raise CoercionError(label, value, "expected a finite number")
         if number.is_integer() and abs(number) < EXACT_FLOAT_LIMIT:
             return int(number)
-    elif abs(number) > INTEGER_LIMIT:
-        raise CoercionError(label, value, f"too large (at most {INTEGER_LIMIT:,} either way)")
     return number
 
 
@@ -105,8 +112,14 @@ class NumberKind(Kind):
         )
 
     def filter_value(self, field: Field, operator: Operator, raw: str) -> Any:
-        number = parse_number(raw, label=field.label)
-        return float(number) if abs(number) >= EXACT_FLOAT_LIMIT else number
+        number = read_number(raw, label=field.label)
+        if abs(number) < EXACT_FLOAT_LIMIT:
+            return number
+        # Databases hold 64-bit integers; a bigger bound compares the same as a float.
+        try:
+            return float(number)
+        except OverflowError:
+            raise CoercionError(field.label, raw, "too large to compare") from None
 
     def condition(self, field: Field, op: str, values: tuple[Any, ...]) -> Q:
         lookup = field.lookup
