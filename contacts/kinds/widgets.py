@@ -90,9 +90,10 @@ class ChipListWidget(forms.Widget):
             items, typed = [i for i in value["items"] if i.strip()], value["typed"] or ""
         else:
             items, typed = list(value or []), ""
-        text = self.text_input.get_context(
-            _named(name, "new_item"), typed, context["widget"]["attrs"]
-        )
+        attrs = dict(context["widget"]["attrs"])
+        if attrs.get("id"):
+            attrs["id"] = self.id_for_label(attrs["id"])
+        text = self.text_input.get_context(_named(name, "new_item"), typed, attrs)
         context["widget"].update(
             items=items,
             items_name=_named(name, "items"),
@@ -103,6 +104,9 @@ class ChipListWidget(forms.Widget):
 
     def format_value(self, value: Any) -> Any:
         return value
+
+    def id_for_label(self, id_: str) -> str:
+        return _named(id_, "new_item") if id_ else id_
 
     def value_from_datadict(self, data: Any, files: Any, name: str) -> dict[str, Any]:
         return {
