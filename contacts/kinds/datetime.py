@@ -99,13 +99,15 @@ def local_moment(moment: datetime, tz: tzinfo) -> tuple[datetime, str]:
 
 
 def _bound(field: Field, value: str) -> Any:
-    """A stored datetime string as the field's comparable: text for traits, aware for columns."""
+    """A stored datetime string as the field's comparable: text for traits, aware for columns
+    (a date there is a day of the site's zone, whoever is viewing)."""
     if not field.builtin:
         return value
     if value == AFTER_EVERY_DATE:
         return datetime.max.replace(tzinfo=UTC)
     if len(value) == 10:
-        moment = timezone.make_aware(datetime.combine(date.fromisoformat(value), time.min))
+        day = datetime.combine(date.fromisoformat(value), time.min)
+        moment = timezone.make_aware(day, timezone.get_default_timezone())
         try:
             return moment.astimezone(UTC)
         except OverflowError:  # midnight of 0001-01-01 east of UTC is before the calendar
@@ -227,7 +229,8 @@ class DateTimeKind(Kind):
     def condition(self, field: Field, op: str, values: tuple[Any, ...]) -> Q:
         lookup = field.lookup
         if op in ("last_days", "older_days"):
-            since = timezone.localdate() - timedelta(days=values[0])
+            today = timezone.localdate(timezone=timezone.get_default_timezone())
+            since = today - timedelta(days=values[0])
             bound = _bound(field, since.isoformat())
             return Q(**{f"{lookup}__gte" if op == "last_days" else f"{lookup}__lt": bound})
         if op == "between":

@@ -19,7 +19,7 @@ import pytest
 from django.test import Client
 
 from contacts.api_keys import api_key_create
-from contacts.fields import field_registry
+from contacts.fields import BUILTIN_BY_KEY, field_registry
 from contacts.models import Contact, ListPreference
 from tests.api.conftest import ApiClient
 from tests.factories import AttributeFactory, make_contact
@@ -171,7 +171,10 @@ def test_machines_read_the_export_form_in_the_csv_and_the_api(kolkata_client, ma
 
 
 def test_admin_shows_the_stored_values_the_api_gives(admin_client_, asha):
+    admin_client_.cookies["tz"] = "Asia/Kolkata"
     page = admin_client_.get(f"/admin/contacts/contact/{asha.pk}/change/").content.decode()
+    created = BUILTIN_BY_KEY["created_at"].display(asha.created_at, KOLKATA)
+    assert created.endswith(" IST") and created in page
     traits_json = re.search(r"<textarea[^>]*name=\"traits\"[^>]*>(.*?)</textarea>", page, re.S)
     assert traits_json is not None
     shown = json.loads(traits_json.group(1).replace("&quot;", '"'))
