@@ -14,7 +14,7 @@ import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from django import forms
 from django.db.models import F, Q
@@ -24,13 +24,21 @@ from django.utils.html import conditional_escape
 
 from contacts.models import Contact, FieldType
 
-if TYPE_CHECKING:
-    from contacts.fields import Field
-
 DEFAULT_LIST_SEPARATOR = ";"
 TYPE_CHOICES = FieldType.choices
 DEFAULT_TYPE: str = FieldType.TEXT
 INPUT_ATTRS = {"class": "form-control form-control-sm", "autocomplete": "off"}
+
+
+class FieldLike(Protocol):
+    """What a kind needs of a field (``contacts.fields.Field``, which sits above the kinds)."""
+
+    key: str
+    label: str
+    builtin: bool
+
+    @property
+    def lookup(self) -> str: ...
 
 
 class CoercionError(ValueError):
@@ -94,7 +102,7 @@ class Kind:
         """A cheap yes: ``parse`` would store this trimmed text unchanged (no means "ask it")."""
         return False
 
-    def read(self, field: Field, contact: Contact) -> Any:
+    def read(self, field: FieldLike, contact: Contact) -> Any:
         if field.builtin:
             return getattr(contact, field.key)
         return contact.traits.get(field.key)
@@ -118,11 +126,11 @@ class Kind:
         return "" if value is None else str(value)
 
     # --- forms --------------------------------------------------------------------------------
-    def formfield(self, field: Field) -> forms.Field:
+    def formfield(self, field: FieldLike) -> forms.Field:
         """The new-contact form's input for a custom field of this kind."""
         return forms.CharField(label=field.label, required=False, max_length=10_000)
 
-    def editor_formfield(self, field: Field, tz: zoneinfo.ZoneInfo) -> forms.Field:
+    def editor_formfield(self, field: FieldLike, tz: zoneinfo.ZoneInfo) -> forms.Field:
         """The pencil editor's input; its ``clean`` gives what :meth:`parse` reads."""
         return forms.CharField(
             label=field.label, required=False, strip=False, widget=forms.TextInput(INPUT_ATTRS)
@@ -132,34 +140,34 @@ class Kind:
         return "" if value is None else str(value)
 
     # --- filters and sorting ------------------------------------------------------------------
-    def filter_value(self, field: Field, operator: Operator, raw: str) -> Any:
+    def filter_value(self, field: FieldLike, operator: Operator, raw: str) -> Any:
         """A value typed into a filter, as the condition compares it (CoercionError if not)."""
         return raw
 
     def filter_form_values(self, value: str, value2: str) -> list[str]:
         return [value, value2]
 
-    def q(self, field: Field, op: str, values: tuple[Any, ...]) -> Q:
+    def q(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> Q:
         if op == "set":
             return self.is_set(field)
         if op == "unset":
             return ~self.is_set(field)
         return self.condition(field, op, values)
 
-    def condition(self, field: Field, op: str, values: tuple[Any, ...]) -> Q:
+    def condition(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> Q:
         raise FilterError(f"{field.label}: unknown operator {op}")
 
-    def is_set(self, field: Field) -> Q:
+    def is_set(self, field: FieldLike) -> Q:
         if not field.builtin:
             return Q(traits__has_key=field.key)
         return Q(**{f"{field.key}__isnull": False})
 
-    def negate(self, field: Field, condition: Q) -> Q:
+    def negate(self, field: FieldLike, condition: Q) -> Q:
         """Not ``condition``, counting contacts without a value as not matching ``condition``:
         "city is not Pune" includes contacts without a city."""
         return ~self.is_set(field) | (self.is_set(field) & ~condition)
 
-    def sort(self, field: Field, *, descending: bool) -> Any:
+    def sort(self, field: FieldLike, *, descending: bool) -> Any:
         """How to order by a field: the column, or the trait's JSON value (numbers as numbers).
 
         Missing values sort last both ways. ``NULLS LAST`` is only asked for where a value can

@@ -12,7 +12,7 @@ from django.db.models import Q
 from contacts.kinds.base import IS_SET, NOT_SET, CoercionError, Kind, Operator, register
 
 if TYPE_CHECKING:
-    from contacts.fields import Field
+    from contacts.kinds.base import FieldLike
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "y", "t"})
 FALSE_WORDS = frozenset({"false", "0", "no", "n", "f"})
@@ -57,12 +57,12 @@ class BooleanKind(Kind):
             return ""
         return "TRUE" if value else "FALSE"
 
-    def formfield(self, field: Field) -> forms.Field:
+    def formfield(self, field: FieldLike) -> forms.Field:
         return forms.ChoiceField(
             label=field.label, required=False, choices=[("", "—"), ("true", "Yes"), ("false", "No")]
         )
 
-    def editor_formfield(self, field: Field, tz: zoneinfo.ZoneInfo) -> forms.Field:
+    def editor_formfield(self, field: FieldLike, tz: zoneinfo.ZoneInfo) -> forms.Field:
         return forms.BooleanField(
             label=field.label,
             required=False,
@@ -72,7 +72,7 @@ class BooleanKind(Kind):
     def editor_initial(self, value: Any, tz: zoneinfo.ZoneInfo) -> Any:
         return bool(value)
 
-    def condition(self, field: Field, op: str, values: tuple[Any, ...]) -> Q:
+    def condition(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> Q:
         if op in ("true", "false"):
             return Q(**{field.lookup: op == "true"})
         return super().condition(field, op, values)

@@ -23,7 +23,7 @@ from contacts.kinds.number import parse_number
 from contacts.kinds.widgets import DateTimeZoneWidget
 
 if TYPE_CHECKING:
-    from contacts.fields import Field
+    from contacts.kinds.base import FieldLike
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME_RE = re.compile(
@@ -98,7 +98,7 @@ def local_moment(moment: datetime, tz: tzinfo) -> tuple[datetime, str]:
         return moment.astimezone(UTC), "UTC"
 
 
-def _bound(field: Field, value: str) -> Any:
+def _bound(field: FieldLike, value: str) -> Any:
     """A stored datetime string as the field's comparable: text for traits, aware for columns
     (a date there is a day of the site's zone, whoever is viewing)."""
     if not field.builtin:
@@ -197,14 +197,14 @@ class DateTimeKind(Kind):
             return stored_utc(value if value.tzinfo else value.replace(tzinfo=UTC))
         return str(value)
 
-    def formfield(self, field: Field) -> forms.Field:
+    def formfield(self, field: FieldLike) -> forms.Field:
         return forms.CharField(
             label=field.label,
             required=False,
             widget=forms.TextInput({"placeholder": "2024-10-31 or 2024-10-31T14:00Z"}),
         )
 
-    def editor_formfield(self, field: Field, tz: zoneinfo.ZoneInfo) -> forms.Field:
+    def editor_formfield(self, field: FieldLike, tz: zoneinfo.ZoneInfo) -> forms.Field:
         return DateTimeZoneField(label=field.label, zone=tz)
 
     def editor_initial(self, value: Any, tz: zoneinfo.ZoneInfo) -> Any:
@@ -216,7 +216,7 @@ class DateTimeKind(Kind):
             return [parsed.isoformat(), "", tz.key]
         return ["", "", tz.key]
 
-    def filter_value(self, field: Field, operator: Operator, raw: str) -> Any:
+    def filter_value(self, field: FieldLike, operator: Operator, raw: str) -> Any:
         if operator.value_kind == "days":
             days = parse_number(raw, label=field.label)
             if not isinstance(days, int) or not 0 <= days <= MAX_DAYS:
@@ -226,7 +226,7 @@ class DateTimeKind(Kind):
             return days
         return parse_datetime(raw, label=field.label)
 
-    def condition(self, field: Field, op: str, values: tuple[Any, ...]) -> Q:
+    def condition(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> Q:
         lookup = field.lookup
         if op in ("last_days", "older_days"):
             today = timezone.localdate(timezone=timezone.get_default_timezone())

@@ -14,7 +14,7 @@ from contacts.kinds.base import INPUT_ATTRS, CoercionError
 from contacts.kinds.text import TextKind
 
 if TYPE_CHECKING:
-    from contacts.fields import Field
+    from contacts.kinds.base import FieldLike
 
 # Plain ASCII addresses: a dot-atom local part, then labels of letters, digits and inner
 # hyphens (at most 63 characters) ending in a top-level label of letters only. Every match is
@@ -56,7 +56,7 @@ class EmailKind(TextKind):
     def stores_as_is(self, text: str) -> bool:
         return is_plain_email(text)
 
-    def editor_formfield(self, field: Field, tz: zoneinfo.ZoneInfo) -> forms.Field:
+    def editor_formfield(self, field: FieldLike, tz: zoneinfo.ZoneInfo) -> forms.Field:
         return forms.CharField(
             label=field.label,
             required=False,

@@ -16,7 +16,7 @@ from contacts.kinds.text import parse_text
 from contacts.kinds.widgets import ChipListWidget
 
 if TYPE_CHECKING:
-    from contacts.fields import Field
+    from contacts.kinds.base import FieldLike
 
 # The chip editor's text input also splits on "," and new lines, so it works without script.
 _TYPED_SPLIT_RE = re.compile(r"[;,\n]")
@@ -111,16 +111,16 @@ class ListKind(Kind):
             return DEFAULT_LIST_SEPARATOR.join(str(v) for v in value)
         return super().export(value)
 
-    def formfield(self, field: Field) -> forms.Field:
+    def formfield(self, field: FieldLike) -> forms.Field:
         return forms.CharField(label=field.label, required=False, help_text="Separate items with ;")
 
-    def editor_formfield(self, field: Field, tz: zoneinfo.ZoneInfo) -> forms.Field:
+    def editor_formfield(self, field: FieldLike, tz: zoneinfo.ZoneInfo) -> forms.Field:
         return ChipListField(label=field.label)
 
     def editor_initial(self, value: Any, tz: zoneinfo.ZoneInfo) -> Any:
         return list(value or [])
 
-    def condition(self, field: Field, op: str, values: tuple[Any, ...]) -> Q:
+    def condition(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> Q:
         empty = ~Q(traits__has_key=field.key) | Q(**{field.lookup: []})
         match op:
             case "contains":

@@ -22,7 +22,7 @@ from contacts.kinds.base import (
 )
 
 if TYPE_CHECKING:
-    from contacts.fields import Field
+    from contacts.kinds.base import FieldLike
 
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 # Longer text is no number a person means; it also keeps int() within Python's digit limit.
@@ -96,12 +96,12 @@ class NumberKind(Kind):
             return group_digits(value)
         return str(value)
 
-    def formfield(self, field: Field) -> forms.Field:
+    def formfield(self, field: FieldLike) -> forms.Field:
         return forms.CharField(
             label=field.label, required=False, widget=forms.TextInput({"inputmode": "decimal"})
         )
 
-    def editor_formfield(self, field: Field, tz: zoneinfo.ZoneInfo) -> forms.Field:
+    def editor_formfield(self, field: FieldLike, tz: zoneinfo.ZoneInfo) -> forms.Field:
         # Not type="number": a browser sends "" for "12a" in a number input, which would
         # silently clear the value instead of showing "expected a number".
         return forms.CharField(
@@ -111,7 +111,7 @@ class NumberKind(Kind):
             widget=forms.TextInput({**INPUT_ATTRS, "inputmode": "decimal"}),
         )
 
-    def filter_value(self, field: Field, operator: Operator, raw: str) -> Any:
+    def filter_value(self, field: FieldLike, operator: Operator, raw: str) -> Any:
         number = read_number(raw, label=field.label)
         if abs(number) < EXACT_FLOAT_LIMIT:
             return number
@@ -121,7 +121,7 @@ class NumberKind(Kind):
         except OverflowError:
             raise CoercionError(field.label, raw, "too large to compare") from None
 
-    def condition(self, field: Field, op: str, values: tuple[Any, ...]) -> Q:
+    def condition(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> Q:
         lookup = field.lookup
         match op:
             case "eq":

@@ -13,7 +13,7 @@ from contacts.kinds.list import ListKind
 from contacts.models import Contact, ContactTag
 
 if TYPE_CHECKING:
-    from contacts.fields import Field
+    from contacts.kinds.base import FieldLike
 
 
 @register
@@ -28,7 +28,7 @@ class TagsKind(ListKind):
         Operator("none", "has none of", "many", "tags"),
     )
 
-    def read(self, field: Field, contact: Contact) -> list[str]:
+    def read(self, field: FieldLike, contact: Contact) -> list[str]:
         return [tag.name for tag in contact.tags.all()]
 
     def display_html(self, value: Any, tz: tzinfo | None = None) -> str:
@@ -41,7 +41,7 @@ class TagsKind(ListKind):
     def filter_form_values(self, value: str, value2: str) -> list[str]:
         return value.replace(",", "|").split("|")
 
-    def q(self, field: Field, op: str, values: tuple[Any, ...]) -> Q:
+    def q(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> Q:
         """Tag conditions as ``id IN (contact ids from the tag index)``.
 
         Not a correlated ``EXISTS``: SQLite runs that once per contact (a second at 500,000

@@ -9,7 +9,7 @@ from django.db.models import Q
 from contacts.kinds.base import IS_SET, NOT_SET, CoercionError, Kind, Operator, register
 
 if TYPE_CHECKING:
-    from contacts.fields import Field
+    from contacts.kinds.base import FieldLike
 
 
 def parse_text(value: Any, *, label: str) -> str:
@@ -39,7 +39,7 @@ class TextKind(Kind):
     def stores_as_is(self, text: str) -> bool:
         return True
 
-    def is_set(self, field: Field) -> Q:
+    def is_set(self, field: FieldLike) -> Q:
         if field.builtin:
             return Q(**{f"{field.key}__isnull": False}) & ~Q(**{field.key: ""})
         return super().is_set(field)
@@ -48,7 +48,7 @@ class TextKind(Kind):
         """A typed filter value as stored values are compared with it."""
         return value
 
-    def condition(self, field: Field, op: str, values: tuple[Any, ...]) -> Q:
+    def condition(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> Q:
         lookup = field.lookup
         value = self.filter_text(values[0], whole=op in ("eq", "ne"))
         match op:
