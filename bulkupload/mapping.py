@@ -105,7 +105,7 @@ class PlannedRow:
     tags: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     cell_errors: dict[int, str] = field(default_factory=dict)
-    cell_values: dict[int, str] = field(default_factory=dict)  # display form, for the preview
+    cell_values: dict[int, str] = field(default_factory=dict)  # export form, for the preview
 
 
 class RowPlanner:
@@ -198,7 +198,8 @@ class RowPlanner:
                 row.cell_errors[index] = value.problem
                 continue
             if self.for_preview:
-                row.cell_values[index] = target.display(value)
+                # As stored, in the file's own form: the importer reads this back unchanged.
+                row.cell_values[index] = target.export(value)
             if target.key == TAGS:
                 row.tags.extend(value or [])
             elif target.builtin:

@@ -215,7 +215,7 @@ def reference_plan(planner: RowPlanner, cells: list[str]) -> PlannedRow:
             row.cell_errors[index] = exc.problem
             continue
         if planner.for_preview:
-            row.cell_values[index] = target.display(value)
+            row.cell_values[index] = target.export(value)
         if target.key == TAGS:
             row.tags.extend(value or [])
         elif target.builtin:
