@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from contacts.csv_cells import read_cell
+from bulkupload.csvfile import UnreadableRecord
 from contacts.fields import TAGS, Field, FieldRegistry, attribute_key_for, column_max_length
 from contacts.kinds import DEFAULT_LIST_SEPARATOR, DEFAULT_TYPE, CoercionError, suggest
 from contacts.phones import Phone, PhoneError, normalize_phone
@@ -153,8 +153,7 @@ class RowPlanner:
     def _cell(cells: Sequence[str], index: int | None) -> str:
         if index is None or index >= len(cells):
             return ""
-        text = cells[index].strip()
-        return read_cell(text) if text.startswith("'") else text
+        return cells[index].strip()
 
     def phone(self, cells: Sequence[str]) -> Phone:
         number = self._cell(cells, self.phone_index)
@@ -164,6 +163,11 @@ class RowPlanner:
 
     def plan(self, cells: Sequence[str]) -> PlannedRow:
         row = PlannedRow()
+        if isinstance(cells, UnreadableRecord):
+            row.errors.append(cells.problem)
+            if self.phone_index is not None:  # where the preview shows it
+                row.cell_errors[self.phone_index] = cells.problem
+            return row
         try:
             row.phone = self.phone(cells)
             if self.phone_index is not None:
@@ -183,8 +187,6 @@ class RowPlanner:
             raw = cells[index].strip()
             if not raw:
                 continue  # an empty cell leaves the stored value alone
-            if raw[0] == "'":
-                raw = read_cell(raw)
             value = cache.get(raw, _MISSING)
             if value is _MISSING:
                 try:

@@ -6,7 +6,7 @@ neither sorts nor paginates; the template draws sort links from ``ListQuery``.
 
 from __future__ import annotations
 
-import csv
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -14,7 +14,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
-from contacts.csv_cells import neutralise_cell
+from contacts.csv_cells import csv_lines
 from contacts.fields import Field
 from contacts.models import Contact
 
@@ -76,14 +76,8 @@ def export_columns(columns: Sequence[Field], registry: Any) -> list[Field]:
     return [*leading, *columns]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def export_csv_lines(contacts: Iterable[Contact], columns: Sequence[Field]) -> Iterator[str]:
     """CSV text, a line at a time (a header, then one line per contact)."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow([neutralise_cell(f.label) for f in columns])
-    for contact in contacts:
-        yield writer.writerow([neutralise_cell(f.export(f.get(contact))) for f in columns])
+    header = [f.label for f in columns]
+    rows = ([f.export(f.get(contact)) for f in columns] for contact in contacts)
+    return csv_lines(itertools.chain([header], rows))

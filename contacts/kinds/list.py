@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django import forms
 from django.db.models import BooleanField, F, Func, Q, Value
 
+from contacts.csv_cells import join_list_cell, split_list_cell
 from contacts.kinds.base import DEFAULT_LIST_SEPARATOR, CoercionError, Kind, Operator, register
 from contacts.kinds.text import parse_text
 from contacts.kinds.widgets import ChipListWidget
 
 if TYPE_CHECKING:
-    from contacts.kinds.base import FieldLike
+    from contacts.csv_cells import join_list_cell, split_list_cell
+from contacts.kinds.base import FieldLike
 
 # The chip editor's text input also splits on "," and new lines, so it works without script.
 _TYPED_SPLIT_RE = re.compile(r"[;,\n]")
@@ -24,7 +26,7 @@ _TYPED_SPLIT_RE = re.compile(r"[;,\n]")
 
 def parse_list(value: Any, *, label: str, separator: str = DEFAULT_LIST_SEPARATOR) -> list[str]:
     if isinstance(value, str):
-        items = value.split(separator)
+        items = split_list_cell(value, separator)
     elif isinstance(value, (list, tuple)):
         items = list(value)
     else:
@@ -106,9 +108,10 @@ class ListKind(Kind):
         return str(value)
 
     def export(self, value: Any) -> str:
-        """Items joined with ``;``, the importer's default separator."""
+        """Items joined with ``;``, the importer's default separator (an item holding it is
+        quoted)."""
         if isinstance(value, list):
-            return DEFAULT_LIST_SEPARATOR.join(str(v) for v in value)
+            return join_list_cell((str(v) for v in value), DEFAULT_LIST_SEPARATOR)
         return super().export(value)
 
     def formfield(self, field: FieldLike) -> forms.Field:
