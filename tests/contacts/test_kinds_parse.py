@@ -6,11 +6,27 @@ import math
 from datetime import UTC, datetime
 
 import pytest
-from contacts.coercion import CoercionError, coerce, display, infer_type, suggest_type
 from hypothesis import given
 from hypothesis import strategies as st
 
+from contacts.kinds import CoercionError, infer, kind_for, suggest
 from contacts.models import FieldType
+
+
+def coerce(field_type, value, *, field="value", list_separator=";"):
+    return kind_for(field_type).parse(value, label=field, list_separator=list_separator)
+
+
+def display(field_type, value):
+    return kind_for(field_type).display(value)
+
+
+def infer_type(value):
+    return infer(value)
+
+
+def suggest_type(samples):
+    return suggest(samples)
 
 
 @pytest.mark.parametrize(
