@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
-from contacts import coercion
-from contacts.coercion import CoercionError
+from contacts import kinds
 from contacts.errors import ContactInputError, FieldError
 from contacts.fields import attribute_key_for, field_registry
-from contacts.models import Attribute, FieldType
+from contacts.kinds import CoercionError, is_field_type
+from contacts.models import Attribute
 from contacts.services.actor import Actor
 from contacts.services.planning import PlannedValues
 
@@ -47,7 +47,7 @@ def attribute_create(
     label = " ".join((label or "").split())
     if not label:
         raise ContactInputError([FieldError("label", "Label", "is required")])
-    if type not in FieldType.values:
+    if not is_field_type(type):
         raise ContactInputError([FieldError("type", "Type", f'"{type}" is not a field type')])
     registry = field_registry()
     if (existing := registry.resolve(label)) is not None:
@@ -92,8 +92,8 @@ def attributes_ensure(planned: PlannedValues, actor: Actor) -> None:
     for key, attribute in created.items():
         if attribute.type != planned.new_attributes[key][1]:
             try:
-                planned.traits[key] = coercion.coerce(
-                    attribute.type, planned.traits[key], field=attribute.label
+                planned.traits[key] = kinds.kind_for(attribute.type).parse(
+                    planned.traits[key], label=attribute.label
                 )
             except CoercionError as exc:
                 errors.append(FieldError(key, attribute.label, exc.problem))

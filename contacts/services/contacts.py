@@ -17,7 +17,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from contacts.coercion import CoercionError
 from contacts.errors import (
     ContactInputError,
     DuplicateContact,
@@ -25,6 +24,7 @@ from contacts.errors import (
     VersionConflict,
 )
 from contacts.fields import TAGS, Field, FieldRegistry, field_registry
+from contacts.kinds import CoercionError
 from contacts.models import Activity, Contact, ContactTag, Tag, tag_key
 from contacts.phones import Phone
 from contacts.selectors.match import contact_match
@@ -292,7 +292,7 @@ def _refuse_concurrent_edit(
 
 def _normalized(target: Field, value: Any) -> Any:
     try:
-        return target.coerce(value)
+        return target.parse(value)
     except CoercionError:
         return value
 
