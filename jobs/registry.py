@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from django.tasks import Task
 
 if TYPE_CHECKING:
     from jobs.models import ResumableJob
@@ -35,10 +37,12 @@ class Prune(Protocol):
 
 @dataclass(eq=False)
 class JobKind:
+    """One kind of job. Not frozen: tests swap ``enqueue`` to queue on a real backend."""
+
     name: str  # a stable key: "uploads", "bulk_actions"
     noun: str  # for messages: "upload", "bulk action"
     model: type[ResumableJob]
-    task: Any  # a django.tasks Task taking the job's id
+    task: Task  # takes the job's id
     work: Work
     prune: Prune | None = None
 
@@ -51,9 +55,10 @@ _kinds: dict[str, JobKind] = {}
 
 
 def job_kind_register(kind: JobKind) -> JobKind:
-    if kind.name in _kinds and _kinds[kind.name].model is not kind.model:
+    """Add a kind (from its app's ``ready()``); a second kind under the same name is a bug."""
+    registered = _kinds.setdefault(kind.name, kind)
+    if registered is not kind:
         raise ValueError(f"job kind {kind.name!r} is already registered")
-    _kinds[kind.name] = kind
     return kind
 
 
