@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.core.files.storage import default_storage
 
@@ -20,14 +19,15 @@ from bulkupload import csvfile
 from bulkupload.csvfile import CsvRefused
 from bulkupload.mapping import RowPlanner
 from bulkupload.models import UploadJob, UploadRowProblem
-from bulkupload.services import BATCH_SIZE, upload_batch_plan, upload_files_prune
+from bulkupload.pruning import uploads_prune
+from bulkupload.services import BATCH_SIZE, upload_batch_plan
 from bulkupload.tasks import import_upload_job
 from contacts import services as contact_services
 from contacts.fields import field_registry
 from contacts.models import Tag
 from contacts.phones import PhoneError
 from contacts.services import Actor, ContactInputError
-from jobs.registry import JobKind, PruneReport
+from jobs.registry import JobKind
 from jobs.runner import JobFailed, JobRun, job_run
 
 
@@ -186,12 +186,6 @@ def _seen_phones(job: UploadJob, planner: RowPlanner) -> dict[int, int]:
             continue
         seen.setdefault(int(phone.e164[1:]), number)
     return seen
-
-
-def uploads_prune(*, older_than: timedelta, dry_run: bool) -> PruneReport:
-    """``manage.py prune_jobs`` for uploads: their stored files (see ``upload_files_prune``)."""
-    result = upload_files_prune(older_than=older_than, dry_run=dry_run)
-    return PruneReport(lines=result.lines(), summary=result.summary())
 
 
 UPLOADS = JobKind(

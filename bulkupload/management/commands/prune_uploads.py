@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bulkupload import services
+from bulkupload import pruning
 
 
 class Command(BaseCommand):
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         days: int = options["older_than_days"]
         if days < 0:
             raise CommandError("--older-than-days must be 0 or more")
-        result = services.upload_files_prune(
+        result = pruning.upload_files_prune(
             older_than=timedelta(days=days), dry_run=options["dry_run"]
         )
         if options["verbosity"] >= 1:
