@@ -1,15 +1,13 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from bulkupload.models import UploadJob
 from contacts import services
 from contacts.models import BulkAction, Contact
 from contacts.services import Actor
 from tests.factories import make_contact
+from tests.jobs.stalling import stall
 
 
 @pytest.fixture(autouse=True)
@@ -31,13 +29,6 @@ def queued_bulk_action(db):
         )
 
     return make
-
-
-def stall(job: UploadJob | BulkAction, minutes: int = 10) -> None:
-    """What a worker killed with the job in hand leaves: running, silent since then."""
-    type(job).objects.filter(pk=job.pk).update(
-        status="running", lease="dead-run", heartbeat_at=timezone.now() - timedelta(minutes=minutes)
-    )
 
 
 @pytest.fixture

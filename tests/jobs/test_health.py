@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from contacts.models import BulkAction
-from tests.jobs.conftest import stall
+from tests.jobs.stalling import stall
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from bulkupload.models import UploadJob
 from contacts.models import BulkAction
-from tests.jobs.conftest import stall
+from tests.jobs.stalling import stall
 
 pytestmark = pytest.mark.django_db
 

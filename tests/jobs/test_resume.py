@@ -17,7 +17,7 @@ from contacts.services import BULK_ACTIONS
 from jobs.registry import job_kind_for, job_kinds
 from jobs.services import job_run_in_worker
 from jobs.workers import shutdown_requested
-from tests.jobs.conftest import stall
+from tests.jobs.stalling import stall
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +62,9 @@ def test_resume_jobs_queues_stalled_jobs_of_both_kinds_and_only_those(
     again = io.StringIO()
     call_command("resume_uploads", stdout=again)  # the older name: the same command
     assert "0 upload(s) queued again: none" in again.getvalue()
+    quiet = io.StringIO()
+    call_command("resume_jobs", verbosity=0, stdout=quiet)  # as serve-prod's loop runs it
+    assert quiet.getvalue() == ""
 
 
 def test_a_worker_starting_any_job_first_resumes_what_dead_workers_left(

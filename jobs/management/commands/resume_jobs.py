@@ -19,4 +19,5 @@ class Command(BaseCommand):
         resumed = jobs_resume_stalled(kinds)
         for kind in kinds:
             ids = resumed[kind.name]
-            self.stdout.write(f"{len(ids)} {kind.noun}(s) queued again: {ids or 'none'}")
+            if ids or options["verbosity"] >= 1:  # -v 0: only what it queued, for a loop
+                self.stdout.write(f"{len(ids)} {kind.noun}(s) queued again: {ids or 'none'}")
