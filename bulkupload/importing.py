@@ -10,7 +10,7 @@ the lease, handing back on shutdown, reconnecting and resuming are ``jobs.runner
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
@@ -63,7 +63,7 @@ def upload_job_work(
     *,
     batch_size: int = BATCH_SIZE,
     on_progress: Callable[[Progress], None] | None = None,
-) -> Iterator[None]:
+) -> Generator[None, None, None]:
     """The import, a committed batch at a time, after the job's last committed row."""
     try:
         yield from _import(run, batch_size, on_progress)
@@ -73,7 +73,7 @@ def upload_job_work(
 
 def _import(
     run: JobRun, batch_size: int, on_progress: Callable[[Progress], None] | None
-) -> Iterator[None]:
+) -> Generator[None, None, None]:
     job = run.job
     assert isinstance(job, UploadJob)
     if job.cancel_requested:  # cancelled while it waited in the queue after a hand-back

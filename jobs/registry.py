@@ -7,7 +7,7 @@ that carries it out a chunk at a time (see :mod:`jobs.runner`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 # The work of a kind: it commits each chunk through ``run.checkpoint()`` and yields after
 # each commit so that the runner can stop between chunks.
-Work = Callable[["JobRun"], Iterator[None]]
+Work = Callable[["JobRun"], Generator[None, None, None]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -168,6 +168,9 @@ def job_run(
                 _drive(run, work, should_stop)
                 break
             except (OperationalError, InterfaceError) as exc:
+                # The chunk in flight was rolled back with its progress: carry on after the
+                # last committed one once the database answers again. The same chunk failing
+                # again and again is not an outage; it fails the job like any other error.
                 run.reconnect(exc)
                 failures_at[run.job.done] = failures_at.get(run.job.done, 0) + 1
                 if failures_at[run.job.done] > MAX_RETRIES_PER_CHUNK:
@@ -184,12 +187,14 @@ def job_run(
 
 
 def _drive(run: JobRun, work: Work, should_stop: Callable[[], bool] | None) -> None:
-    for _ in work(run):
-        if run.job.status != JobStatus.RUNNING:
-            return
-        if should_stop is not None and should_stop():
-            run.hand_back()
-            return
+    # closing(): a work left between chunks releases what it holds (an open file) at once.
+    with closing(work(run)) as chunks:
+        for _ in chunks:
+            if run.job.status != JobStatus.RUNNING:
+                return
+            if should_stop is not None and should_stop():
+                run.hand_back()
+                return
 
 
 def _fail(run: JobRun, message: str) -> None:

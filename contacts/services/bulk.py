@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -198,7 +198,7 @@ def _bulk_apply(actor: Actor, kind: str, ids: list[int], names: list[str]) -> in
     return contacts_delete(actor=actor, contacts=Contact.objects.filter(pk__in=ids))
 
 
-def bulk_action_work(run: JobRun, *, chunk_size: int = BULK_CHUNK) -> Iterator[None]:
+def bulk_action_work(run: JobRun, *, chunk_size: int = BULK_CHUNK) -> Generator[None, None, None]:
     """The action, a committed chunk of contacts at a time, after the last committed one."""
     action = run.job
     assert isinstance(action, BulkAction)
