@@ -1,15 +1,10 @@
-"""Upload jobs: creating them from a file, the wizard's steps, and the import itself.
-
-Contacts are written only through ``contacts.services.contacts_import_batch``; this module
-owns the job's state. The import commits each batch of contacts together with the job's
-progress (rows done, counters, the last row number and the rows it reports), so a worker
-killed at any point resumes after the last committed row without duplicating or losing one.
+"""Upload jobs: creating them from a file, the wizard's steps, planning a batch of rows, and
+the error report. The import itself is ``bulkupload.importing``; cleanup is
+``bulkupload.pruning``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import time
 import uuid
@@ -28,6 +23,7 @@ from bulkupload.csvfile import CsvRefused
 from bulkupload.mapping import RowPlanner, auto_map, has_phone, mappable_fields
 from bulkupload.models import UploadJob, UploadRowProblem
 from contacts import services as contact_services
+from contacts.csv_cells import csv_text
 from contacts.fields import field_registry
 from contacts.models import Contact, Tag
 from contacts.services import ImportRow
@@ -355,7 +351,5 @@ def upload_dry_run(
 
 def error_report_save(job: UploadJob) -> str:
     """Write the error report into the default storage; returns its storage name."""
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(error_report_rows(job))
     name = f"{REPORTS_DIR}/{job.pk}-{uuid.uuid4().hex[:8]}-errors.csv"
-    return default_storage.save(name, ContentFile(("\ufeff" + buffer.getvalue()).encode()))
+    return default_storage.save(name, ContentFile(csv_text(error_report_rows(job)).encode()))

@@ -8,8 +8,11 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("contacts", "0003_bulk_action"), ("bulkupload", "0002_upload_file_removed_at")]
-AFTER = [("contacts", "0004_bulk_action_resumable_job"), ("bulkupload", "0003_resumable_job")]
+BEFORE = [
+    ("contacts", "0004_remove_apiratelimitwindow"),
+    ("bulkupload", "0002_upload_file_removed_at"),
+]
+AFTER = [("contacts", "0005_bulk_action_resumable_job"), ("bulkupload", "0003_resumable_job")]
 
 
 def migrate(targets):

@@ -33,7 +33,7 @@ def rows_to_ids(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contacts', '0003_bulk_action'),
+        ('contacts', '0004_remove_apiratelimitwindow'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
