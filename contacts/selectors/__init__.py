@@ -8,7 +8,7 @@
 - ``match``: the one contact matcher (user id, else phone; a conflict when they disagree).
 """
 
-from contacts.selectors.bulk import running_bulk_actions
+from contacts.selectors.bulk import recent_bulk_actions, running_bulk_actions
 from contacts.selectors.contact import (
     TAG_SUGGESTION_LIMIT,
     TIMELINE_PAGE_SIZE,
@@ -66,6 +66,7 @@ __all__ = [
     "list_columns",
     "parse_list_query",
     "query_from_saved",
+    "recent_bulk_actions",
     "running_bulk_actions",
     "saved_view_get",
     "saved_views_for",
