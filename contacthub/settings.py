@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "accounts",
     "contacts",
     "bulkupload",
+    "overview",
 ]
 
 MIDDLEWARE = [
