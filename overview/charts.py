@@ -14,16 +14,20 @@ single-series charts print their values on the bars.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element, SubElement
 
 import pygal
+from django.core.cache import cache
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
 from overview.selectors import SOURCES, Bar, Day, UploadOutcome
 
+# pygal takes 10-180 ms a chart: the same numbers are drawn once in this many seconds.
+CHART_TTL = 600
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 TEXT_COLOUR = "#212529"
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
@@ -127,6 +131,16 @@ def _native_link(link: Element) -> None:
             link.remove(desc)
 
 
+def _drawn_once(name: str, data: object, draw: Callable[[], SafeString]) -> SafeString:
+    """The chart ``draw`` makes of ``data``, from the cache when it was drawn before."""
+    key = "overview:svg:" + hashlib.sha256(f"{name}:{data!r}".encode()).hexdigest()
+    svg = cache.get(key)
+    if svg is None:
+        svg = str(draw())
+        cache.set(key, svg, CHART_TTL)
+    return mark_safe(svg)  # drawn by pygal, which escapes what it writes (see _render)
+
+
 def _render(chart: pygal.graph.graph.Graph, prefix: str, series: Sequence[Series]) -> SafeString:
     chart.add_xml_filter(_csp_safe(_fills(prefix, series)))
     # pygal escapes every text and attribute it writes (tag names, file names included).
@@ -172,6 +186,10 @@ def _point(count: int, url: str | None, label: str) -> dict[str, object] | None:
 
 def per_day_chart(days: Sequence[Day]) -> SafeString:
     """Contacts created per day, stacked by source; every segment opens its day's list."""
+    return _drawn_once("per-day", list(days), lambda: _draw_per_day(days))
+
+
+def _draw_per_day(days: Sequence[Day]) -> SafeString:
     prefix = "per-day"
     chart = pygal.StackedBar(
         **_options(
@@ -210,6 +228,12 @@ def ranked_chart(
 
     ``width`` is about the width it is shown at, so that its text comes out at 12px.
     """
+    return _drawn_once(
+        "ranked", (list(bars), prefix, unit, width), lambda: _draw_ranked(bars, prefix, unit, width)
+    )
+
+
+def _draw_ranked(bars: Sequence[Bar], prefix: str, unit: str, width: int) -> SafeString:
     chart = pygal.HorizontalBar(
         **_options(
             prefix,
@@ -238,6 +262,12 @@ def outcomes_chart(
 
     ``rows`` holds ``(label, {outcome key: (count, url or None)})``, newest first.
     """
+    return _drawn_once("outcomes", (list(rows), prefix), lambda: _draw_outcomes(rows, prefix))
+
+
+def _draw_outcomes(
+    rows: Sequence[tuple[str, dict[str, tuple[int, str | None]]]], prefix: str
+) -> SafeString:
     chart = pygal.HorizontalStackedBar(
         **_options(
             prefix,

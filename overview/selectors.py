@@ -4,30 +4,31 @@ Every count is taken with the contact list's own filters (``contacts.filters``),
 link is the list's own URL for that filter, so a chart's number and the count the list
 shows for its link come from one rule.
 
-Cost at 500,000 contacts (see docs/overview.md and docs/performance.md):
+What costs what at 500,000 contacts (docs/performance.md has the figures):
 
-- "new in the last N days" and contacts per day read a ``created_at`` range from the
-  ``(created_at, id)`` index; the source of each new contact comes from its ``created``
-  activity, probed through the ``(contact, created_at, id)`` index: 90 days of contacts, not
-  all of them.
-- The last uploads are ten rows of ``UploadJob``.
-- The whole-table counts (total, opted in, contacts per tag, contacts per custom field) must
-  visit every contact or every tag link. They are counted together, in one pass over the
-  contacts and one over the tag index, and kept in the cache for ``WHOLE_TABLE_TTL``
-  seconds; the page says when they were counted.
+- Contacts per day read a ``created_at`` range (90 days, not every contact) from the
+  ``(created_at, id)`` index, with each contact's source from its ``created`` activity
+  through the ``(contact, created_at, id)`` index.
+- The last uploads are ten rows of ``UploadJob``, read on every request.
+- The total, the opted-in count and the field fill counts need a pass over every contact,
+  and the tag counts one over every tag link: hundreds of ms each at this size.
+
+So everything but the uploads is counted together into a :class:`Snapshot`, kept in the cache
+for ``SNAPSHOT_TTL`` seconds (and recounted when the day or the custom fields change); the
+page says when it was counted. Why a cache rather than a count table kept current: see
+:func:`overview_snapshot`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Case, Count, F, FilteredRelation, Q, Value, When
-from django.db.models.functions import StrIndex, Substr, TruncDate
+from django.db.models import Case, Count, F, FilteredRelation, IntegerField, Q, Value, When
+from django.db.models.functions import StrIndex, Substr
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,8 +41,8 @@ from contacts.selectors import ListQuery
 DAYS = 90
 TOP_TAGS = 10
 LAST_UPLOADS = 10
-WHOLE_TABLE_TTL = 300
-WHOLE_TABLE_CACHE_KEY = "overview:whole-table:v1"
+SNAPSHOT_TTL = 300
+SNAPSHOT_CACHE_KEY = "overview:snapshot:v1"
 # A contact whose "created" activity is missing (rows loaded outside the services).
 NOT_RECORDED = "not_recorded"
 SOURCES: tuple[tuple[str, str], ...] = (*Source.choices, (NOT_RECORDED, "Not recorded"))
@@ -82,16 +83,6 @@ class Totals:
         return round(100 * self.opted_in.count / self.contacts.count) if self.contacts.count else 0
 
 
-@dataclass(frozen=True, slots=True)
-class WholeTableCounts:
-    contacts: int
-    opted_in: int
-    tags: list[Bar]
-    fields: list[Bar]
-    field_keys: frozenset[str]
-    counted_at: datetime
-
-
 @dataclass(slots=True)
 class Day:
     day: date
@@ -108,24 +99,79 @@ class Day:
         return [self.by_source.get(key, 0) for key, _ in SOURCES]
 
 
-# --- Whole-table counts (cached) ---------------------------------------------------------------
-def whole_table_counts(registry: FieldRegistry) -> WholeTableCounts:
-    """Total, opted in, top tags and field fill counts, counted at most every few minutes.
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    totals: Totals
+    days: list[Day]
+    tags: list[Bar]
+    fields: list[Bar]
+    field_keys: frozenset[str]
+    counted_at: datetime
 
-    A cache rather than a count table kept current by the services: those counts would have
-    to change in every write path (import batches, bulk actions, deletes cascading through tag
-    links), while two scans every ``WHOLE_TABLE_TTL`` seconds cost a few hundred ms.
+    @property
+    def today(self) -> date:
+        return self.days[-1].day
+
+    @property
+    def days_total(self) -> int:
+        return sum(day.total for day in self.days)
+
+
+# --- The snapshot (cached) ------------------------------------------------------------------------
+def overview_snapshot(registry: FieldRegistry) -> Snapshot:
+    """Everything the page counts but the uploads, counted at most every ``SNAPSHOT_TTL`` s.
+
+    A cache rather than a count table kept current by the services: that table would have to
+    change in every write path (import batches, bulk actions, deletes cascading through tag
+    links), for numbers that a person reads as "about now". A new day or a field added or
+    removed since the last count is counted at once rather than shown wrong.
     """
-    counts = cache.get(WHOLE_TABLE_CACHE_KEY)
-    # A field added or removed since the last count is counted now rather than missing.
-    if counts is None or counts.field_keys != frozenset(f.key for f in registry.custom):
-        counts = count_whole_table(registry)
-        cache.set(WHOLE_TABLE_CACHE_KEY, counts, WHOLE_TABLE_TTL)
-    return counts
+    snapshot = cache.get(SNAPSHOT_CACHE_KEY)
+    if (
+        snapshot is None
+        or snapshot.today != timezone.localdate()
+        or snapshot.field_keys != frozenset(f.key for f in registry.custom)
+    ):
+        snapshot = count_snapshot(registry)
+        cache.set(SNAPSHOT_CACHE_KEY, snapshot, SNAPSHOT_TTL)
+    return snapshot
 
 
-def count_whole_table(registry: FieldRegistry) -> WholeTableCounts:
-    """One pass over the contacts and one over the tag links (no cache)."""
+def count_snapshot(registry: FieldRegistry) -> Snapshot:
+    """Four queries: every contact, every tag link, 30 days and 90 days of new contacts."""
+    contacts = count_contacts_pass(registry)
+    opted_in = build_filter(registry["whatsapp_opted"], "true", [])
+    created = registry["created_at"]
+    last_7 = build_filter(created, "last_days", ["7"])
+    last_30 = build_filter(created, "last_days", ["30"])
+    new = Contact.objects.filter(last_30.q()).aggregate(
+        new_30=Count("pk"), new_7=Count("pk", filter=last_7.q())
+    )
+    totals = Totals(
+        contacts=Bar("Contacts", contacts.total, list_url()),
+        new_7_days=Bar("New in the last 7 days", new["new_7"], list_url(last_7)),
+        new_30_days=Bar("New in the last 30 days", new["new_30"], list_url(last_30)),
+        opted_in=Bar("WhatsApp opted in", contacts.opted_in, list_url(opted_in)),
+    )
+    return Snapshot(
+        totals=totals,
+        days=contacts_per_day(registry),
+        tags=top_tags(registry),
+        fields=contacts.fields,
+        field_keys=frozenset(f.key for f in registry.custom),
+        counted_at=timezone.now(),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ContactsPass:
+    total: int
+    opted_in: int
+    fields: list[Bar]
+
+
+def count_contacts_pass(registry: FieldRegistry) -> ContactsPass:
+    """Total, opted in and each custom field's fill count in one scan of the contacts."""
     opted_in = build_filter(registry["whatsapp_opted"], "true", [])
     fill_filters = [has_value_filter(f) for f in registry.custom]
     aggregates: dict[str, Any] = {
@@ -140,14 +186,7 @@ def count_whole_table(registry: FieldRegistry) -> WholeTableCounts:
         for index, flt in enumerate(fill_filters)
     ]
     fields.sort(key=lambda bar: -bar.count)
-    return WholeTableCounts(
-        contacts=row["contacts"],
-        opted_in=row["opted_in"],
-        tags=top_tags(registry),
-        fields=fields,
-        field_keys=frozenset(flt.field.key for flt in fill_filters),
-        counted_at=timezone.now(),
-    )
+    return ContactsPass(total=row["contacts"], opted_in=row["opted_in"], fields=fields)
 
 
 def top_tags(registry: FieldRegistry, limit: int = TOP_TAGS) -> list[Bar]:
@@ -163,24 +202,6 @@ def top_tags(registry: FieldRegistry, limit: int = TOP_TAGS) -> list[Bar]:
     ]
 
 
-# --- Live counts --------------------------------------------------------------------------------
-def totals(registry: FieldRegistry, whole: WholeTableCounts) -> Totals:
-    """The headline numbers; "new" is counted live from the ``created_at`` index."""
-    created = registry["created_at"]
-    last_7 = build_filter(created, "last_days", ["7"])
-    last_30 = build_filter(created, "last_days", ["30"])
-    new = Contact.objects.filter(last_30.q()).aggregate(
-        new_30=Count("pk"), new_7=Count("pk", filter=last_7.q())
-    )
-    opted_in = build_filter(registry["whatsapp_opted"], "true", [])
-    return Totals(
-        contacts=Bar("Contacts", whole.contacts, list_url()),
-        new_7_days=Bar("New in the last 7 days", new["new_7"], list_url(last_7)),
-        new_30_days=Bar("New in the last 30 days", new["new_30"], list_url(last_30)),
-        opted_in=Bar("WhatsApp opted in", whole.opted_in, list_url(opted_in)),
-    )
-
-
 def contacts_per_day(registry: FieldRegistry, days: int = DAYS) -> list[Day]:
     """Contacts created on each of the last ``days`` days (today included), by source.
 
@@ -189,8 +210,8 @@ def contacts_per_day(registry: FieldRegistry, days: int = DAYS) -> list[Day]:
     """
     created = registry["created_at"]
     today = timezone.localdate()
-    first = today - timedelta(days=days - 1)
-    window = build_filter(created, "between", [first.isoformat(), today.isoformat()])
+    dates = [today - timedelta(days=days - 1 - offset) for offset in range(days)]
+    window = build_filter(created, "between", [dates[0].isoformat(), today.isoformat()])
     rows = (
         Contact.objects.filter(window.q())
         .annotate(
@@ -198,20 +219,42 @@ def contacts_per_day(registry: FieldRegistry, days: int = DAYS) -> list[Day]:
                 "activities", condition=Q(activities__kind=Activity.Kind.CREATED)
             )
         )
-        .values(day=TruncDate("created_at"), source=F("created_entry__source"))
+        .values(day=_day_number(created, dates, 0, days), source=F("created_entry__source"))
         .annotate(count=Count("pk"))
         .order_by()
     )
-    counts: dict[date, dict[str, int]] = defaultdict(dict)
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
     for row in rows:
         source = row["source"] or NOT_RECORDED
         counts[row["day"]][source] = counts[row["day"]].get(source, 0) + row["count"]
-    result = []
-    for offset in range(days):
-        day = first + timedelta(days=offset)
-        on_day = build_filter(created, "between", [day.isoformat(), day.isoformat()])
-        result.append(Day(day=day, url=list_url(on_day), by_source=counts.get(day, {})))
-    return result
+    return [
+        Day(day=day, url=list_url(_on_day(created, day)), by_source=counts.get(index, {}))
+        for index, day in enumerate(dates)
+    ]
+
+
+def _on_day(created: Field, day: date) -> Filter:
+    return build_filter(created, "between", [day.isoformat(), day.isoformat()])
+
+
+def _day_number(created: Field, dates: list[date], low: int, high: int) -> Any:
+    """Which of ``dates[low:high]`` a contact was created on, as a binary search in SQL.
+
+    "After the day before" is the list's own rule for "from the start of this day", so a
+    day holds exactly the contacts its link lists. Seven comparisons a row for 90 days:
+    SQLite's ``TruncDate`` calls a Python function per row instead (4x slower at 60,000
+    rows).
+    """
+    if high - low == 1:
+        return Value(low)
+    middle = (low + high) // 2
+    day_before = dates[middle] - timedelta(days=1)
+    from_middle = build_filter(created, "after", [day_before.isoformat()])
+    return Case(
+        When(from_middle.q(), then=_day_number(created, dates, middle, high)),
+        default=_day_number(created, dates, low, middle),
+        output_field=IntegerField(),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +314,3 @@ def upload_problem_kinds(job_id: int) -> list[ProblemKind]:
         .order_by("-count", "kind", "head")
     )
     return [ProblemKind(row["kind"], row["head"], row["count"]) for row in rows]
-
-
-def day_totals(days: Sequence[Day]) -> int:
-    return sum(day.total for day in days)

@@ -25,8 +25,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 def overview_context(*, can_upload: bool) -> dict[str, Any]:
     registry = field_registry()
-    whole = selectors.whole_table_counts(registry)
-    days = selectors.contacts_per_day(registry)
+    snapshot = selectors.overview_snapshot(registry)
     uploads = selectors.last_uploads()
     # The error report is for people who may upload; others get no link to a page they
     # cannot open.
@@ -35,19 +34,14 @@ def overview_context(*, can_upload: bool) -> dict[str, Any]:
         lambda pk: reverse("bulkupload:errors", args=[pk]) if can_upload else None,
     )
     return {
-        "totals": selectors.totals(registry, whole),
-        "whole": whole,
-        "days": days,
-        "days_total": selectors.day_totals(days),
+        "snapshot": snapshot,
+        "totals": snapshot.totals,
         "sources": charts.SOURCE_SERIES,
-        "per_day_chart": charts.per_day_chart(days),
-        "tags_chart": charts.ranked_chart(whole.tags, prefix="tags") if whole.tags else "",
-        "fields_chart": (
-            charts.ranked_chart(whole.fields, prefix="fields") if whole.fields else ""
-        ),
+        "per_day_chart": charts.per_day_chart(snapshot.days),
+        "tags_chart": snapshot.tags and charts.ranked_chart(snapshot.tags, prefix="tags"),
+        "fields_chart": snapshot.fields and charts.ranked_chart(snapshot.fields, prefix="fields"),
         "uploads": uploads,
-        "upload_rows": upload_rows,
-        "uploads_chart": charts.outcomes_chart(upload_rows, prefix="uploads") if uploads else "",
+        "uploads_chart": uploads and charts.outcomes_chart(upload_rows, prefix="uploads"),
         "can_upload": can_upload,
-        "ttl_minutes": selectors.WHOLE_TABLE_TTL // 60,
+        "ttl_minutes": selectors.SNAPSHOT_TTL // 60,
     }

@@ -1,0 +1,129 @@
+"""Overview latency at scale, next to the contact list's first page.
+
+    DATABASE_URL=sqlite:////tmp/bench-overview.sqlite3 \
+        .venv/bin/python bench/overview.py --contacts 500000 --repeat 20
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ch_bench_list \
+        .venv/bin/python bench/overview.py --contacts 500000 --repeat 20
+
+The contacts are ``bench/list_pages.py``'s (loaded by its ``load``, or reused when the
+database already holds that many): contacts spread over two years, 0-3 of 20 tags each, five
+custom fields, 500 contacts from one upload. Ten finished ``UploadJob`` rows are added when
+missing (bench data, written straight to the table).
+
+Both pages are called through Django's test ``Client`` (middleware, session, permissions,
+rendering). The Overview is timed "cold" (the cache of whole-table counts emptied before
+every call: what one request in ``WHOLE_TABLE_TTL`` seconds pays) and "warm" (every other
+request). Then each of its queries alone, to show where the time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import list_pages
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+
+from bulkupload.models import UploadJob
+from contacts.fields import field_registry
+from overview import selectors
+
+
+def add_upload_jobs(count: int = 10) -> None:
+    missing = count - UploadJob.objects.exclude(status=UploadJob.Status.DRAFT).count()
+    UploadJob.objects.bulk_create(
+        UploadJob(
+            original_name=f"bench-{n}.csv",
+            status=UploadJob.Status.COMPLETED,
+            rows_created=1000 + n,
+            rows_updated=200,
+            rows_unchanged=50,
+            rows_failed=n,
+        )
+        for n in range(max(0, missing))
+    )
+
+
+def queries_of(call: Callable[[], object]) -> int:
+    seen: list[str] = []
+
+    def count(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        call()
+    return len(seen)
+
+
+def row(label: str, samples: list[float], queries: int | str = "") -> None:
+    print(
+        f"{label:44} {statistics.median(samples):8.1f} "
+        f"{list_pages.percentile(samples, 95):8.1f} {queries!s:>7}"
+    )
+
+
+def measure(repeat: int) -> None:
+    user, _ = User.objects.get_or_create(username="bench-list", defaults={"is_superuser": True})
+    user.is_superuser = True
+    user.save()
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+
+    def list_page() -> None:
+        assert client.get("/").status_code == 200
+
+    def overview_warm() -> None:
+        assert client.get("/overview/").status_code == 200
+
+    def overview_cold() -> None:
+        cache.clear()
+        overview_warm()
+
+    registry = field_registry()
+    whole = selectors.count_whole_table(registry)
+    print(
+        f"\n{connection.vendor}, {whole.contacts:,} contacts, {repeat} runs each (ms)\n"
+        f"{'':44} {'median':>8} {'p95':>8} {'queries':>7}"
+    )
+    for label, call in (
+        ("contact list, first page", list_page),
+        ("overview, warm (whole-table counts cached)", overview_warm),
+        ("overview, cold (counted in this request)", overview_cold),
+    ):
+        row(label, list_pages.timed(call, repeat), queries_of(call))
+    print("its queries alone:")
+    for label, call in (
+        ("  contacts per day by source (90 days)", lambda: selectors.contacts_per_day(registry)),
+        ("  new in 7 and 30 days", lambda: selectors.totals(registry, whole)),
+        ("  last 10 uploads", lambda: list(selectors.last_uploads())),
+        ("  top 10 tags (every tag link)", lambda: selectors.top_tags(registry)),
+        ("  total, opted in, field fill (every contact)", lambda: _contacts(registry)),
+    ):
+        row(label, list_pages.timed(call, max(5, repeat // 2)))
+
+
+def _contacts(registry) -> None:
+    selectors.count_contacts_pass(registry)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=500_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    list_pages.load(args.contacts)
+    add_upload_jobs()
+    measure(args.repeat)
+
+
+if __name__ == "__main__":
+    main()
