@@ -35,7 +35,7 @@ from django.utils import timezone
 from bulkupload.models import UploadJob, UploadRowProblem
 from contacts.fields import TAGS, Field, FieldRegistry
 from contacts.filters import Filter, build_filter, operator_for
-from contacts.models import Activity, Contact, Source, Tag
+from contacts.models import Activity, Contact, ContactTag, Source, Tag
 from contacts.selectors import ListQuery
 
 DAYS = 90
@@ -138,7 +138,8 @@ def overview_snapshot(registry: FieldRegistry) -> Snapshot:
 
 
 def count_snapshot(registry: FieldRegistry) -> Snapshot:
-    """Four queries: every contact, every tag link, 30 days and 90 days of new contacts."""
+    """Five queries: every contact, every tag link (and ten names), 30 and 90 days of new
+    contacts."""
     contacts = count_contacts_pass(registry)
     opted_in = build_filter(registry["whatsapp_opted"], "true", [])
     created = registry["created_at"]
@@ -190,15 +191,21 @@ def count_contacts_pass(registry: FieldRegistry) -> ContactsPass:
 
 
 def top_tags(registry: FieldRegistry, limit: int = TOP_TAGS) -> list[Bar]:
-    """The tags on most contacts, counted from the ``(tag, contact)`` index."""
-    tags = (
-        Tag.objects.annotate(contact_count=Count("contacttag"))
-        .filter(contact_count__gt=0)
-        .order_by("-contact_count", "name_key")[:limit]
+    """The tags on most contacts (ties: the older tag first), from the ``(tag, contact)`` index.
+
+    Grouping the links by ``tag_id`` alone reads only that index; joining the tags first
+    takes two to three times as long at 750,000 links. Two queries.
+    """
+    counts = list(
+        ContactTag.objects.values_list("tag_id")
+        .annotate(contact_count=Count("contact_id"))
+        .order_by("-contact_count", "tag_id")[:limit]
     )
+    names = dict(Tag.objects.filter(pk__in=[pk for pk, _ in counts]).values_list("pk", "name"))
     return [
-        Bar(tag.name, tag.contact_count, list_url(build_filter(registry[TAGS], "any", [tag.name])))
-        for tag in tags
+        Bar(names[pk], count, list_url(build_filter(registry[TAGS], "any", [names[pk]])))
+        for pk, count in counts
+        if pk in names
     ]
 
 

@@ -83,7 +83,8 @@ def test_contacts_without_a_created_entry_are_counted_as_not_recorded(book, view
 def test_top_tags_and_field_fill_match_the_database(book, viewer_client):
     whole = viewer_client.get(URL).context["snapshot"]
     per_tag = Counter(ContactTag.objects.values_list("tag__name", flat=True))
-    assert [(bar.label, bar.count) for bar in whole.tags] == [("Lead", 2), ("VIP", 2), ("Old", 1)]
+    # Ties: the older tag first ("VIP" was made before "Lead").
+    assert [(bar.label, bar.count) for bar in whole.tags] == [("VIP", 2), ("Lead", 2), ("Old", 1)]
     assert {bar.label: bar.count for bar in whole.tags} == per_tag
     filled: Counter[str] = Counter()
     for traits in Contact.objects.values_list("traits", flat=True):
@@ -211,7 +212,7 @@ def test_queries_do_not_grow_with_contacts_tags_and_uploads(
     make_contact(name="Only", city="Pune", tags=["VIP"])
     if cached:
         viewer_client.get(URL)
-    with django_assert_max_num_queries(6 if cached else 10):
+    with django_assert_max_num_queries(6 if cached else 11):
         assert viewer_client.get(URL).status_code == 200
     fill_book(Book(), scale=12)
     for index in range(15):
@@ -219,7 +220,7 @@ def test_queries_do_not_grow_with_contacts_tags_and_uploads(
         make_contact(tags=[f"Bulk {index}"], **{f"extra_{index}": index})
     if cached:
         viewer_client.get(URL)
-    with django_assert_max_num_queries(6 if cached else 10):
+    with django_assert_max_num_queries(6 if cached else 11):
         assert viewer_client.get(URL).status_code == 200
 
 
