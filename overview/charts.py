@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from math import ceil
 from xml.etree.ElementTree import Element, SubElement
 
 import pygal
@@ -159,8 +160,13 @@ def _options(prefix: str, series: Sequence[Series], **options: object) -> dict[s
         "spacing": 6,
         "truncate_label": -1,
         "truncate_legend": -1,
+        "value_formatter": _grouped,
         **options,
     }
+
+
+def _grouped(number: float) -> str:
+    return f"{number:,.0f}"
 
 
 def _count_ticks(largest: int, most: int = 5) -> list[int]:
@@ -243,7 +249,8 @@ def _draw_ranked(bars: Sequence[Bar], prefix: str, unit: str, width: int) -> Saf
             show_legend=False,
             print_values=True,
             print_values_position="top",
-            y_labels=_count_ticks(max((bar.count for bar in bars), default=0)),
+            # Room after the longest bar for its printed value.
+            y_labels=_count_ticks(ceil(1.2 * max((bar.count for bar in bars), default=0))),
         )
     )
     shown = list(reversed(bars))  # pygal draws the first label at the bottom
