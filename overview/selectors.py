@@ -55,7 +55,7 @@ def list_url(*filters: Filter, upload_job_id: int | None = None) -> str:
 
 
 def has_value_filter(field: Field) -> Filter:
-    """ "Has a value" in the list's words: ``set``, or ``not_empty`` for list fields."""
+    """Has a value, in the list's words: ``set``, or ``not_empty`` for list fields."""
     op = "set" if operator_for(field, "set") else "not_empty"
     return build_filter(field, op, [])
 
@@ -105,7 +105,7 @@ class Snapshot:
     days: list[Day]
     tags: list[Bar]
     fields: list[Bar]
-    field_keys: frozenset[str]
+    field_names: frozenset[tuple[str, str]]
     counted_at: datetime
 
     @property
@@ -123,25 +123,28 @@ def overview_snapshot(registry: FieldRegistry) -> Snapshot:
 
     A cache rather than a count table kept current by the services: that table would have to
     change in every write path (import batches, bulk actions, deletes cascading through tag
-    links), for numbers that a person reads as "about now". A new day or a field added or
-    removed since the last count is counted at once rather than shown wrong.
+    links), for numbers that a person reads as "about now". A new day, or a field added,
+    renamed or removed since the last count, is counted at once rather than shown wrong.
     """
     snapshot = cache.get(SNAPSHOT_CACHE_KEY)
     if (
         snapshot is None
         or snapshot.today != timezone.localdate()
-        or snapshot.field_keys != frozenset(f.key for f in registry.custom)
+        or snapshot.field_names != _field_names(registry)
     ):
         snapshot = count_snapshot(registry)
         cache.set(SNAPSHOT_CACHE_KEY, snapshot, SNAPSHOT_TTL)
     return snapshot
 
 
+def _field_names(registry: FieldRegistry) -> frozenset[tuple[str, str]]:
+    return frozenset((f.key, f.label) for f in registry.custom)
+
+
 def count_snapshot(registry: FieldRegistry) -> Snapshot:
     """Five queries: every contact, every tag link (and ten names), 30 and 90 days of new
     contacts."""
     contacts = count_contacts_pass(registry)
-    opted_in = build_filter(registry["whatsapp_opted"], "true", [])
     created = registry["created_at"]
     last_7 = build_filter(created, "last_days", ["7"])
     last_30 = build_filter(created, "last_days", ["30"])
@@ -152,14 +155,14 @@ def count_snapshot(registry: FieldRegistry) -> Snapshot:
         contacts=Bar("Contacts", contacts.total, list_url()),
         new_7_days=Bar("New in the last 7 days", new["new_7"], list_url(last_7)),
         new_30_days=Bar("New in the last 30 days", new["new_30"], list_url(last_30)),
-        opted_in=Bar("WhatsApp opted in", contacts.opted_in, list_url(opted_in)),
+        opted_in=contacts.opted_in,
     )
     return Snapshot(
         totals=totals,
         days=contacts_per_day(registry),
         tags=top_tags(registry),
         fields=contacts.fields,
-        field_keys=frozenset(f.key for f in registry.custom),
+        field_names=_field_names(registry),
         counted_at=timezone.now(),
     )
 
@@ -167,7 +170,7 @@ def count_snapshot(registry: FieldRegistry) -> Snapshot:
 @dataclass(frozen=True, slots=True)
 class ContactsPass:
     total: int
-    opted_in: int
+    opted_in: Bar
     fields: list[Bar]
 
 
@@ -187,7 +190,11 @@ def count_contacts_pass(registry: FieldRegistry) -> ContactsPass:
         for index, flt in enumerate(fill_filters)
     ]
     fields.sort(key=lambda bar: -bar.count)
-    return ContactsPass(total=row["contacts"], opted_in=row["opted_in"], fields=fields)
+    return ContactsPass(
+        total=row["contacts"],
+        opted_in=Bar("WhatsApp opted in", row["opted_in"], list_url(opted_in)),
+        fields=fields,
+    )
 
 
 def top_tags(registry: FieldRegistry, limit: int = TOP_TAGS) -> list[Bar]:

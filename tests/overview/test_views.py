@@ -246,3 +246,13 @@ def test_an_empty_book_reads_well(db, viewer_client):
     assert "There are no custom fields yet." in page
     assert "Nothing has been uploaded yet." in page
     assert 'data-testid="opted-in-share">0% of all contacts' in page
+
+
+def test_names_from_people_are_escaped_in_charts_and_tables(db, editor_client):
+    hostile = '<script>alert("x")</script>'
+    AttributeFactory(key="evil", label=hostile)
+    make_contact(tags=[hostile], evil="1")
+    upload_job(None, f"{hostile}.csv", rows_created=1)
+    page = editor_client.get(URL).content.decode()
+    assert hostile not in page
+    assert page.count("&lt;script&gt;alert(") >= 6  # tags and fields: chart and table; uploads
