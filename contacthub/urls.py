@@ -27,6 +27,6 @@ urlpatterns = [
     ),
     path("uploads/", include("bulkupload.urls")),
     path("overview/", include("overview.urls")),
-    path("v1/public/", include("contacts.api")),  # public API (Interakt-compatible)
+    path("v1/public/", include("api.urls")),  # public API (Interakt-compatible)
     path("", include("contacts.urls")),
 ]

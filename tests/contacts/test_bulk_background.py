@@ -135,12 +135,12 @@ def test_a_killed_run_is_noticed_and_resumed_without_doing_a_chunk_twice(
             raise SystemExit("worker killed")  # not an Exception: nothing marks it failed
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "contacts_tags_remove_bulk", dying)
+    monkeypatch.setattr(services.bulk, "contacts_tags_remove_bulk", dying)
     with pytest.raises(SystemExit):
         services.bulk_action_run(action_id=job.pk, chunk_size=3)
     job.refresh_from_db()
     assert (job.status, job.done, job.changed) == ("running", 3, 3)
-    monkeypatch.setattr(services, "contacts_tags_remove_bulk", real)
+    monkeypatch.setattr(services.bulk, "contacts_tags_remove_bulk", real)
 
     settings.BULKUPLOAD_STALE_SECONDS = 60
     page = reverse("contacts:bulk-status", args=[job.pk])
@@ -166,7 +166,7 @@ def test_an_error_fails_the_action_visibly_keeping_what_was_done(monkeypatch, ed
             raise RuntimeError("disk full")
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "contacts_tags_add_bulk", broken)
+    monkeypatch.setattr(services.bulk, "contacts_tags_add_bulk", broken)
     with pytest.raises(RuntimeError):
         services.bulk_action_run(action_id=job.pk, chunk_size=2)
     job.refresh_from_db()

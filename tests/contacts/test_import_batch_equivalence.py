@@ -23,6 +23,7 @@ from contacts.services import (
     Actor,
     ContactInputError,
     ImportRow,
+    imports,
 )
 from tests.factories import make_contact
 
@@ -442,7 +443,7 @@ def test_existing_contacts_are_read_in_phone_order_and_locked_where_the_database
 
 @pytest.mark.django_db
 def test_a_failed_insert_is_retried_and_then_raised(monkeypatch):
-    real = services._execute_many
+    real = imports.execute_many
     failures = {"left": 1}
 
     def flaky(model: type, *args: Any, **kwargs: Any) -> None:
@@ -451,7 +452,7 @@ def test_a_failed_insert_is_retried_and_then_raised(monkeypatch):
             raise IntegrityError("concurrent insert")
         real(model, *args, **kwargs)
 
-    monkeypatch.setattr(services, "_execute_many", flaky)
+    monkeypatch.setattr(imports, "execute_many", flaky)
     rows = [row("9800000001", {"name": "Asha"}, {}, ("VIP",))]
     assert services.contacts_import_batch(actor=Actor.system(), rows=rows) == [CREATED]
     assert Contact.objects.get().name == "Asha"
@@ -469,7 +470,7 @@ def test_a_failed_insert_is_retried_and_then_raised(monkeypatch):
     connection.vendor != "postgresql", reason="needs a second connection committing meanwhile"
 )
 def test_a_contact_inserted_concurrently_is_found_on_the_retry(monkeypatch):
-    real = services._execute_many
+    real = imports.execute_many
     inserted = threading.Event()
 
     def insert_elsewhere() -> None:
@@ -486,7 +487,7 @@ def test_a_contact_inserted_concurrently_is_found_on_the_retry(monkeypatch):
             thread.join(timeout=30)
         real(model, *args, **kwargs)
 
-    monkeypatch.setattr(services, "_execute_many", racing)
+    monkeypatch.setattr(imports, "execute_many", racing)
     rows = [row("9800000001", {"name": "Asha"}), row("9800000002", {"name": "Ravi"}, {}, ("T",))]
     outcomes = services.contacts_import_batch(actor=Actor.system(), rows=rows)
     assert outcomes == [CREATED, UPDATED]

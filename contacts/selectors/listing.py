@@ -1,4 +1,5 @@
-"""Reads that pages share: the contact list's query, page, columns and saved views.
+"""Reads of the contact list: its state in the URL, the filtered query, a page with its
+count, the columns and saved views.
 
 ``contact_list`` builds the filtered, sorted queryset; ``contact_page`` fetches one page of
 it together with the number of matching contacts in the same query (a window count), so a
@@ -8,13 +9,14 @@ filtered page costs one scan, not two.
 from __future__ import annotations
 
 import contextlib
+import functools
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Window
 from django.db.models.query import prefetch_related_objects
@@ -22,7 +24,7 @@ from django.http import QueryDict
 
 from contacts.fields import TAGS, Field, FieldRegistry
 from contacts.filters import Filter, FilterError, parse_filter, sort_expression
-from contacts.models import Activity, BulkAction, Contact, ListPreference, SavedView, Tag
+from contacts.models import Activity, Contact, ListPreference, SavedView
 from contacts.phones import PhoneError, normalize_phone
 
 if TYPE_CHECKING:
@@ -185,13 +187,18 @@ def contact_list(
     filters: Sequence[Filter] = (),
     sort: str = DEFAULT_SORT,
     upload_job_id: int | None = None,
+    match_any: bool = False,
 ) -> QuerySet[Contact]:
-    """Contacts matching ``search`` AND every filter, ordered by ``sort`` then by id."""
+    """Contacts matching ``search`` AND every filter (any one, with ``match_any``), ordered
+    by ``sort`` then by id."""
     queryset = Contact.objects.all()
     if search:
         queryset = queryset.filter(search_q(search))
-    for flt in filters:
-        queryset = queryset.filter(flt.q())
+    if match_any and filters:
+        queryset = queryset.filter(functools.reduce(operator.or_, (flt.q() for flt in filters)))
+    else:
+        for flt in filters:
+            queryset = queryset.filter(flt.q())
     if upload_job_id is not None:
         # IN (subquery) is built once from the (upload_job_id, contact) index.
         touched = Activity.objects.filter(upload_job_id=upload_job_id).values("contact_id")
@@ -348,54 +355,3 @@ def shows_tags(columns: Iterable[Field]) -> bool:
 
 def shows_traits(columns: Iterable[Field]) -> bool:
     return any(not c.builtin for c in columns)
-
-
-# --- Contact page ------------------------------------------------------------------------------
-TIMELINE_PAGE_SIZE = 20
-TAG_SUGGESTION_LIMIT = 8
-
-
-def contact_page_contact(*, pk: int) -> Contact:
-    """One contact with its tags, by name (``Tag``'s ordering): two queries however many tags
-    it has. Raises ``Contact.DoesNotExist``."""
-    return Contact.objects.prefetch_related("tags").get(pk=pk)
-
-
-def contact_timeline(*, contact_id: int, page_number: Any = 1) -> Page:
-    """A page of the contact's activity, newest first, with who made each change.
-
-    Two queries (count and page) whatever the number of entries; out-of-range page numbers
-    give the last page.
-    """
-    activities = (
-        Activity.objects.filter(contact_id=contact_id)
-        .select_related("actor_user", "actor_api_key")
-        .order_by("-created_at", "-id")
-    )
-    return Paginator(activities, TIMELINE_PAGE_SIZE).get_page(page_number)
-
-
-def contact_tag_suggestions(*, contact_id: int, query: str) -> list[Tag]:
-    """Existing tags whose name contains ``query`` in any case, names starting with it first,
-    leaving out the tags the contact already has. An empty query suggests nothing."""
-    key = " ".join(query.split()).casefold()
-    if not key:
-        return []
-    candidates = list(
-        Tag.objects.filter(name_key__contains=key)
-        .exclude(contacttag__contact_id=contact_id)
-        .order_by("name_key")[:50]
-    )
-    candidates.sort(key=lambda tag: (not tag.name_key.startswith(key), tag.name_key))
-    return candidates[:TAG_SUGGESTION_LIMIT]
-
-
-def running_bulk_actions(*, kinds: Iterable[str], limit: int = 3) -> list[BulkAction]:
-    """Queued or running background bulk actions of these kinds, newest first (one query)."""
-    kinds = [kind for kind in kinds if kind in BulkAction.Kind.values]
-    if not kinds:
-        return []
-    running = BulkAction.objects.filter(
-        kind__in=kinds, status__in=[BulkAction.Status.QUEUED, BulkAction.Status.RUNNING]
-    )
-    return list(running.defer("contact_ids").order_by("-created_at")[:limit])

@@ -1,0 +1,72 @@
+"""Reads that pages share, one module per capability, with ``select_related`` /
+``prefetch_related`` decided here so that query counts stay constant per page:
+
+- ``listing``: the contact list's state (``ListQuery``), query, page and count, columns and
+  saved views;
+- ``contact``: the contact page's contact, timeline and tag suggestions;
+- ``bulk``: background bulk actions still running.
+"""
+
+from contacts.selectors.bulk import running_bulk_actions
+from contacts.selectors.contact import (
+    TAG_SUGGESTION_LIMIT,
+    TIMELINE_PAGE_SIZE,
+    contact_page_contact,
+    contact_tag_suggestions,
+    contact_timeline,
+)
+from contacts.selectors.listing import (
+    DEFAULT_COLUMNS,
+    DEFAULT_PER_PAGE,
+    DEFAULT_SORT,
+    ESTIMATE_ABOVE,
+    MAX_SEARCH_LENGTH,
+    PER_PAGE_CHOICES,
+    ContactPage,
+    ListQuery,
+    columns_from_keys,
+    contact_list,
+    contact_list_for,
+    contact_page,
+    contact_total,
+    id_param,
+    list_columns,
+    parse_list_query,
+    query_from_saved,
+    saved_view_get,
+    saved_views_for,
+    search_q,
+    shows_tags,
+    shows_traits,
+)
+
+__all__ = [
+    "DEFAULT_COLUMNS",
+    "DEFAULT_PER_PAGE",
+    "DEFAULT_SORT",
+    "ESTIMATE_ABOVE",
+    "MAX_SEARCH_LENGTH",
+    "PER_PAGE_CHOICES",
+    "TAG_SUGGESTION_LIMIT",
+    "TIMELINE_PAGE_SIZE",
+    "ContactPage",
+    "ListQuery",
+    "columns_from_keys",
+    "contact_list",
+    "contact_list_for",
+    "contact_page",
+    "contact_page_contact",
+    "contact_tag_suggestions",
+    "contact_timeline",
+    "contact_total",
+    "id_param",
+    "list_columns",
+    "parse_list_query",
+    "query_from_saved",
+    "running_bulk_actions",
+    "saved_view_get",
+    "saved_views_for",
+    "search_q",
+    "shows_tags",
+    "shows_traits",
+]

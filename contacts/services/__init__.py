@@ -1,0 +1,100 @@
+"""Every write to contacts, tags, attributes, the activity log and list settings.
+
+Web views, the admin, the bulk upload task and the public API call these functions; nothing
+else writes those models. One module per capability:
+
+- ``actor``: who writes (recorded on every activity entry);
+- ``errors``: why a write was refused, naming canonical field keys;
+- ``planning``: input checking without writes (names to fields, values coerced);
+- ``contacts``: one contact created, upserted, updated, tagged, deleted;
+- ``tags``, ``attributes``: tags and custom fields;
+- ``imports``: a batch of CSV rows written set-wise;
+- ``bulk``: bulk actions from the list (inline or as a background job);
+- ``list_settings``: a user's columns and saved views.
+"""
+
+from contacts.services.actor import Actor
+from contacts.services.attributes import attribute_create, attribute_update
+from contacts.services.bulk import (
+    BULK_CHUNK,
+    bulk_action_resume_if_stalled,
+    bulk_action_run,
+    bulk_action_start,
+    bulk_inline_limit,
+    contacts_tags_add_bulk,
+    contacts_tags_remove_bulk,
+)
+from contacts.services.contacts import (
+    UpsertResult,
+    contact_create,
+    contact_event_record,
+    contact_field_update,
+    contact_tags_add,
+    contact_tags_remove,
+    contact_update,
+    contact_upsert,
+    contacts_delete,
+)
+from contacts.services.errors import (
+    ContactConflict,
+    ContactInputError,
+    DuplicateContact,
+    FieldError,
+    ServiceError,
+    VersionConflict,
+)
+from contacts.services.imports import (
+    IMPORT_CREATED,
+    IMPORT_UNCHANGED,
+    IMPORT_UPDATED,
+    ImportRow,
+    contacts_import_batch,
+)
+from contacts.services.list_settings import (
+    list_preference_save,
+    saved_view_delete,
+    saved_view_save,
+)
+from contacts.services.planning import contact_values_errors
+from contacts.services.tags import MAX_TAG_LENGTH, tag_create, tag_update, tags_get_or_create
+
+__all__ = [
+    "BULK_CHUNK",
+    "IMPORT_CREATED",
+    "IMPORT_UNCHANGED",
+    "IMPORT_UPDATED",
+    "MAX_TAG_LENGTH",
+    "Actor",
+    "ContactConflict",
+    "ContactInputError",
+    "DuplicateContact",
+    "FieldError",
+    "ImportRow",
+    "ServiceError",
+    "UpsertResult",
+    "VersionConflict",
+    "attribute_create",
+    "attribute_update",
+    "bulk_action_resume_if_stalled",
+    "bulk_action_run",
+    "bulk_action_start",
+    "bulk_inline_limit",
+    "contact_create",
+    "contact_event_record",
+    "contact_field_update",
+    "contact_tags_add",
+    "contact_tags_remove",
+    "contact_update",
+    "contact_upsert",
+    "contact_values_errors",
+    "contacts_delete",
+    "contacts_import_batch",
+    "contacts_tags_add_bulk",
+    "contacts_tags_remove_bulk",
+    "list_preference_save",
+    "saved_view_delete",
+    "saved_view_save",
+    "tag_create",
+    "tag_update",
+    "tags_get_or_create",
+]
