@@ -23,7 +23,6 @@ from contacts.fields import field_registry
 from contacts.http import HtmxHttpRequest
 from contacts.models import Tag
 from contacts.services import ContactInputError, tag_create
-from overview.upload_result import upload_result
 
 UPLOAD = "contacts.upload_contacts"
 PREVIEW_ROWS = 8
@@ -305,8 +304,6 @@ def upload_job(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ):
         job.refresh_from_db()
     context = {"job": job, "time_left": _time_left(job)}
-    if job.is_finished:
-        context["result"] = upload_result(job)
     if request.htmx:
         return render(request, "bulkupload/upload_job.html#progress", context)
     return render(request, "bulkupload/upload_job.html", context)
