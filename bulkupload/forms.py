@@ -10,7 +10,8 @@ from bulkupload import csvfile
 from bulkupload.mapping import column_samples, mappable_fields
 from bulkupload.models import UploadJob
 from contacts.fields import FieldRegistry, attribute_key_for
-from contacts.models import FieldType, Tag
+from contacts.kinds import DEFAULT_TYPE, TYPE_CHOICES, is_field_type
+from contacts.models import Tag
 
 DELIMITER_CHOICES = [(",", "Comma (,)"), (";", "Semicolon (;)"), ("tab", "Tab")]
 
@@ -88,7 +89,7 @@ class MappingForm(forms.Form):
                 label="New field name", required=False, max_length=100
             )
             self.fields[f"col_{index}_type"] = forms.ChoiceField(
-                label="Type", choices=FieldType.choices, initial=FieldType.TEXT, required=False
+                label="Type", choices=TYPE_CHOICES, initial=DEFAULT_TYPE, required=False
             )
 
     @staticmethod
@@ -101,7 +102,7 @@ class MappingForm(forms.Form):
             elif kind == "new":
                 initial[f"col_{index}"] = "new"
                 initial[f"col_{index}_label"] = entry.get("label", "")
-                initial[f"col_{index}_type"] = entry.get("type", FieldType.TEXT)
+                initial[f"col_{index}_type"] = entry.get("type", DEFAULT_TYPE)
             else:
                 initial[f"col_{index}"] = "skip"
         return initial
@@ -128,9 +129,9 @@ class MappingForm(forms.Form):
                 mapping.append({"kind": "field", "key": choice[6:]})
             elif choice == "new":
                 label = " ".join((data.get(f"col_{index}_label") or header or "").split())
-                field_type = data.get(f"col_{index}_type") or FieldType.TEXT
-                if field_type not in FieldType.values:
-                    field_type = FieldType.TEXT
+                field_type = data.get(f"col_{index}_type") or DEFAULT_TYPE
+                if not is_field_type(field_type):
+                    field_type = DEFAULT_TYPE
                 mapping.append({"kind": "new", "label": label, "type": field_type})
             else:
                 mapping.append({"kind": "skip"})

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts.views import LoginView
-from contacthub.observability import health
+from contacthub.health import health
 
 admin.site.site_header = "Contact Hub administration"
 admin.site.site_title = "Contact Hub admin"

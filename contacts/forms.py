@@ -12,9 +12,8 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
-from contacts.fields import TAGS, Field, FieldRegistry
+from contacts.fields import FieldRegistry
 from contacts.filters import FilterError, build_filter, operators_for
-from contacts.models import FieldType
 from contacts.selectors import id_param
 
 TRAIT_PREFIX = "trait__"
@@ -56,7 +55,7 @@ class NewContactForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.registry = registry
         for f in registry.custom:
-            self.fields[TRAIT_PREFIX + f.key] = _trait_form_field(f)
+            self.fields[TRAIT_PREFIX + f.key] = f.formfield()
 
     @property
     def trait_fields(self) -> list[forms.BoundField]:
@@ -91,25 +90,6 @@ class NewContactForm(forms.Form):
         return "phone_number" if key in ("phone", "phoneNumber") else "__all__"
 
 
-def _trait_form_field(f: Field) -> forms.Field:
-    common = {"label": f.label, "required": False}
-    match f.type:
-        case FieldType.BOOLEAN:
-            return forms.ChoiceField(
-                choices=[("", "—"), ("true", "Yes"), ("false", "No")], **common
-            )
-        case FieldType.NUMBER:
-            return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "decimal"}), **common)
-        case FieldType.DATETIME:
-            return forms.CharField(
-                widget=forms.TextInput(attrs={"placeholder": "2024-10-31 or 2024-10-31T14:00Z"}),
-                **common,
-            )
-        case FieldType.LIST:
-            return forms.CharField(help_text="Separate items with ;", **common)
-    return forms.CharField(max_length=10_000, **common)
-
-
 class AddFilterForm(forms.Form):
     """The "Add filter" row: field, operator and one or two values."""
 
@@ -137,11 +117,7 @@ class AddFilterForm(forms.Form):
             raise forms.ValidationError("Choose a field to filter on.")
         self.fields["op"].choices = [(op.key, op.label) for op in operators_for(f)]
         try:
-            values = [data.get("value", "")]
-            if f.type == TAGS:
-                values = data.get("value", "").replace(",", "|").split("|")
-            else:
-                values.append(data.get("value2", ""))
+            values = f.kind.filter_form_values(data.get("value", ""), data.get("value2", ""))
             data["filter"] = build_filter(f, self.data.get("op", ""), values)
         except FilterError as exc:
             raise forms.ValidationError(str(exc)) from None

@@ -11,18 +11,19 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bulkupload import services
+from bulkupload import importing, services
 from bulkupload.csvfile import CsvRefused
 from bulkupload.mapping import has_phone, mappable_fields
 from contacts.fields import field_registry
-from contacts.models import FieldType
+from contacts.kinds import DEFAULT_TYPE, is_field_type
 from contacts.services import ContactInputError, tags_get_or_create
 
 
 class Command(BaseCommand):
     help = (
         "Import contacts from a CSV file: columns are mapped automatically (other columns "
-        "become new text fields unless mapped), existing contacts are matched by phone."
+        "become new fields of the type their values suggest, as in the upload wizard), "
+        "existing contacts are matched by phone."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -81,9 +82,6 @@ class Command(BaseCommand):
 
         registry = field_registry()
         mapping = auto_map(inspection.headers, inspection.rows, registry)
-        for entry in mapping:
-            if entry["kind"] == "new":
-                entry["type"] = FieldType.TEXT  # the command creates text fields unless told
         for override in overrides:
             header, sep, target = override.partition("=")
             if not sep:
@@ -104,8 +102,8 @@ class Command(BaseCommand):
                 mapping[index] = {"kind": "field", "key": found.key}
             else:
                 label, _, field_type = target.partition(":")
-                field_type = field_type.strip().lower() or FieldType.TEXT
-                if field_type not in FieldType.values:
+                field_type = field_type.strip().lower() or DEFAULT_TYPE
+                if not is_field_type(field_type):
                     raise CommandError(f"--map {override!r}: unknown type {field_type!r}")
                 mapping[index] = {"kind": "new", "label": label.strip(), "type": field_type}
         return mapping
@@ -138,13 +136,13 @@ class Command(BaseCommand):
         except ContactInputError as exc:
             raise CommandError(str(exc)) from None
         started = time.monotonic()
-        job = services.upload_job_run(
+        job = importing.upload_job_run(
             job_id=job.pk, batch_size=options["batch_size"], on_progress=self._progress(started)
         )
         sys.stderr.write("\n")
         elapsed = time.monotonic() - started
         self.stdout.write(
-            f"{job.get_status_display()} in {elapsed:.1f} s: {job.rows_done:,} rows; created "
+            f"{job.get_status_display()} in {elapsed:.1f} s: {job.done:,} rows; created "
             f"{job.rows_created:,}, updated {job.rows_updated:,}, unchanged "
             f"{job.rows_unchanged:,}, skipped {job.rows_skipped:,}, failed {job.rows_failed:,}."
         )
@@ -159,9 +157,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Error report: {where}")
 
     def _progress(self, started: float):
-        def show(progress: services.Progress) -> None:
-            total = max(progress.rows_total, 1)
-            done = min(progress.rows_done, total)
+        def show(progress: importing.Progress) -> None:
+            total = max(progress.total, 1)
+            done = min(progress.done, total)
             width = 30
             filled = round(width * done / total)
             rate = done / max(time.monotonic() - started, 0.001)
