@@ -50,8 +50,8 @@ def upload_job(user, name: str, **counts: int) -> UploadJob:
         created_by=user,
         original_name=name,
         status=UploadJob.Status.COMPLETED,
-        rows_total=sum(counts.values()),
-        rows_done=sum(counts.values()),
+        total=sum(counts.values()),
+        done=sum(counts.values()),
         **counts,
     )
 

@@ -199,7 +199,7 @@ def test_uploads_are_live(book, editor_client):
 def test_a_new_day_is_counted_at_once(book, viewer_client, monkeypatch):
     viewer_client.get(URL)
     tomorrow = timezone.localdate() + timedelta(days=1)
-    monkeypatch.setattr(timezone, "localdate", lambda *args: tomorrow)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: tomorrow)
     days = viewer_client.get(URL).context["snapshot"].days
     assert days[-1].day == tomorrow and days[-1].total == 0
 
