@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "contacts",
     "bulkupload",
     "api",
+    "overview",
 ]
 
 MIDDLEWARE = [
