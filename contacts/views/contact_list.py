@@ -14,15 +14,16 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
+from django_tables2 import RequestConfig
 
 from contacts.fields import FieldRegistry, field_registry
 from contacts.forms import BULK_PERMISSIONS, AddFilterForm
 from contacts.http import HtmxHttpRequest
+from contacts.pagination import ContactPaginator
 from contacts.selectors import (
     PER_PAGE_CHOICES,
     ListQuery,
     contact_list_for,
-    contact_page,
     list_columns,
     parse_list_query,
     running_bulk_actions,
@@ -86,39 +87,25 @@ def list_context(
     request: HtmxHttpRequest, query: ListQuery, registry: FieldRegistry
 ) -> dict[str, Any]:
     columns = list_columns(user=request.user, registry=registry)
-    page = contact_page(
-        contact_list_for(query, registry),
-        page=query.page,
-        per_page=query.per_page,
-        filtered=query.is_filtered,
-        with_tags=shows_tags(columns),
-        defer_traits=not shows_traits(columns),
-    )
-    headers = [
-        {
-            "field": f,
-            "sort_url": query.querystring(
-                sort=f"-{f.key}" if query.sort == f.key else f.key, page=None
-            )
-            if f.sortable
-            else None,
-            "sorted": (
-                ("descending" if query.sort_descending else "ascending")
-                if query.sort_key == f.key
-                else None
-            ),
-        }
-        for f in columns
-    ]
+    contacts = contact_list_for(query, registry)
+    if shows_tags(columns):
+        contacts = contacts.prefetch_related("tags")
+    if not shows_traits(columns):
+        contacts = contacts.defer("traits")
+    table = contact_table(columns, contacts, query)
+    paginate = {
+        "paginator_class": ContactPaginator,
+        "per_page": query.per_page,
+        "filtered": query.is_filtered,
+    }
+    RequestConfig(request, paginate=paginate).configure(table)
     visible = {f.key for f in columns}
     return {
         "query": query,
         "registry": registry,
         "columns": columns,
-        "headers": headers,
         "hidden_fields": [f for f in registry if f.key not in visible],
-        "page": page,
-        "table": contact_table(columns, page.rows),
+        "table": table,
         "chips": [
             {"label": f.label, "remove_url": query.without_filter(i)}
             for i, f in enumerate(query.filters)
@@ -126,8 +113,6 @@ def list_context(
         "current_url": list_url(query),
         "clear_search_url": query.querystring(q=None, page=None),
         "upload_remove_url": query.querystring(upload=None, page=None),
-        "prev_url": query.querystring(page=max(1, query.page - 1)),
-        "next_url": query.querystring(page=query.page + 1),
         "first_url": query.querystring(page=None),
         "saved_views": saved_views_for(user=request.user),
         "filter_form": AddFilterForm(registry=registry, prefix=None),
