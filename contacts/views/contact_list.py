@@ -14,6 +14,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
+from django_htmx.http import push_url, replace_url
 from django_tables2 import RequestConfig
 
 from contacts.fields import FieldRegistry, field_registry
@@ -80,7 +81,10 @@ def _set_history(request: HtmxHttpRequest, response: HttpResponse, url: str) -> 
     current = request.htmx.current_url or ""
     parsed = urlparse(current)
     same = (f"{parsed.path}?{parsed.query}" if parsed.query else parsed.path) == url
-    response["HX-Replace-Url" if same else "HX-Push-Url"] = url
+    if same:
+        replace_url(response, url)
+    else:
+        push_url(response, url)
 
 
 def list_context(
