@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Layout, Submit
 from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
@@ -13,6 +15,14 @@ from accounts import throttle
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # the template's form also carries ``next``
+        self.helper.layout = Layout(
+            "username", "password", Submit("submit", "Log in", css_class="w-100")
+        )
+
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
         address = self.request.META.get("REMOTE_ADDR") if self.request else None

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from crispy_bootstrap5.bootstrap5 import Switch
+from crispy_forms import layout
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Column, Div, Layout, Row, Submit
 from django import forms
 from django.conf import settings
 
@@ -57,6 +61,42 @@ class NewContactForm(forms.Form):
         self.registry = registry
         for f in registry.custom:
             self.fields[TRAIT_PREFIX + f.key] = _trait_form_field(f)
+        self.helper = self._layout()
+
+    def _layout(self) -> FormHelper:
+        helper = FormHelper()
+        helper.form_class = "card card-body new-contact-form"
+        helper.attrs = {"novalidate": ""}
+        traits = [name for name in self.fields if name.startswith(TRAIT_PREFIX)]
+        helper.layout = Layout(
+            Row(
+                Column("name", css_class="col-md-6"),
+                Column("email", css_class="col-md-6"),
+                Column("country_code", css_class="col-4 col-md-2"),
+                Column("phone_number", css_class="col-8 col-md-4"),
+                Column("user_id", css_class="col-md-6"),
+                Column("tags", css_class="col-md-6"),
+                Column(Switch("whatsapp_opted"), css_class="col-md-6 d-flex align-items-end"),
+                css_class="g-3",
+            ),
+            *(
+                [
+                    HTML('<h2 class="h6 mt-4">Custom fields</h2>'),
+                    Row(*(Column(n, css_class="col-md-4") for n in traits), css_class="g-3"),
+                ]
+                if traits
+                else []
+            ),
+            Div(
+                Submit("submit", "Create contact"),
+                HTML(
+                    '<a href="{% url \'contacts:list\' %}" class="btn btn-outline-secondary">'
+                    "Cancel</a>"
+                ),
+                css_class="mt-4 d-flex gap-2",
+            ),
+        )
+        return helper
 
     @property
     def trait_fields(self) -> list[forms.BoundField]:
@@ -152,6 +192,13 @@ class SavedViewForm(forms.Form):
     name = forms.CharField(max_length=100, label="View name")
     shared = forms.BooleanField(required=False, label="Share with the team")
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "view-%s")
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # the dialog's form (htmx, list state) is in the template
+        self.helper.layout = Layout("name", "shared")
+
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())
         if not name:
@@ -183,7 +230,14 @@ class BulkActionForm(forms.Form):
     tags = forms.CharField(required=False, max_length=2000, help_text="Separate tags with commas.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "bulk-%s")
         super().__init__(*args, **kwargs)
+        # Only the tag actions ask for input; the rest of the form is the list's state.
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            layout.Field("tags", placeholder="VIP, Lead", required=True, autocomplete="off")
+        )
         # Any integer id is acceptable here: the selector decides what exists.
         self.fields["ids"].valid_value = lambda value: id_param(str(value)) is not None  # type: ignore[method-assign]
 

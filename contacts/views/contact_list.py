@@ -18,7 +18,7 @@ from django_htmx.http import push_url, replace_url
 from django_tables2 import RequestConfig
 
 from contacts.fields import FieldRegistry, field_registry
-from contacts.forms import BULK_PERMISSIONS, AddFilterForm
+from contacts.forms import BULK_PERMISSIONS, AddFilterForm, SavedViewForm
 from contacts.http import HtmxHttpRequest
 from contacts.pagination import ContactPaginator
 from contacts.selectors import (
@@ -120,6 +120,7 @@ def list_context(
         "first_url": query.querystring(page=None),
         "saved_views": saved_views_for(user=request.user),
         "filter_form": AddFilterForm(registry=registry, prefix=None),
+        "save_form": SavedViewForm(),
         "per_page_choices": PER_PAGE_CHOICES,
         "can_change": request.user.has_perm("contacts.change_contact"),
         "can_delete": request.user.has_perm("contacts.delete_contact"),
