@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from crispy_forms.bootstrap import FieldWithButtons, StrictButton
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Field, Layout, Submit
 from django import forms
 
 from bulkupload import csvfile
@@ -20,8 +23,32 @@ class UploadForm(forms.Form):
         label="CSV file",
         help_text="Up to 50 MB and 500,000 rows, with a header row. UTF-8 or Windows-1252; "
         "comma, semicolon or tab separated.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv,text/plain"}),
+        widget=forms.FileInput(
+            attrs={
+                "accept": ".csv,text/csv,text/plain",
+                "data-max-bytes": csvfile.MAX_BYTES,
+                "class": "visually-hidden",
+            }
+        ),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_class = "upload-card bg-white border rounded p-4"
+        self.helper.attrs = {"novalidate": "", "enctype": "multipart/form-data"}
+        # The drop zone is the file input's label; bulk-upload.js fills in the chosen name.
+        self.helper.layout = Layout(
+            Field("file", template="bulkupload/_file_drop.html"),
+            Div(
+                HTML(
+                    '<a class="btn btn-outline-secondary" href="{% url \'bulkupload:list\' %}">'
+                    "Back to uploads</a>"
+                ),
+                Submit("submit", "Upload and continue"),
+                css_class="d-flex gap-2",
+            ),
+        )
 
     def clean_file(self):
         file = self.cleaned_data["file"]
@@ -184,4 +211,15 @@ class TagsForm(forms.Form):
 
 
 class TagCreateForm(forms.Form):
-    name = forms.CharField(label="New tag", max_length=100)
+    name = forms.CharField(label="Create a tag", max_length=100)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "new-tag-%s")
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # the template's form posts it with htmx
+        self.helper.layout = Layout(
+            FieldWithButtons(
+                "name", StrictButton("Save tag", type="submit", css_class="btn-primary")
+            )
+        )
