@@ -23,13 +23,13 @@ run: setup
 serve-prod: $(STAMP)
 	@scripts/serve-prod $(BIN)/python
 
-test: setup
-	$(BIN)/ruff check .
+test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -21,8 +21,8 @@ DELIMITER_CHOICES = [(",", "Comma (,)"), (";", "Semicolon (;)"), ("tab", "Tab")]
 class UploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="Up to 50 MB and 500,000 rows, with a header row. UTF-8 or Windows-1252; "
-        "comma, semicolon or tab separated.",
+        help_text="Up to 50 MB, 500,000 rows and 300 columns, with a header row. UTF-8 or "
+        "Windows-1252; comma, semicolon or tab separated.",
         widget=forms.FileInput(
             attrs={
                 "accept": ".csv,text/csv,text/plain",

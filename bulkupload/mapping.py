@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from bulkupload.csvfile import UnreadableRecord
 from contacts import coercion
 from contacts.coercion import CoercionError
-from contacts.csv_cells import read_cell
 from contacts.fields import TAGS, Field, FieldRegistry, _column_max_length, attribute_key_for
 from contacts.models import FieldType
 from contacts.phones import Phone, PhoneError, normalize_phone
@@ -160,8 +160,7 @@ class RowPlanner:
     def _cell(cells: Sequence[str], index: int | None) -> str:
         if index is None or index >= len(cells):
             return ""
-        text = cells[index].strip()
-        return read_cell(text) if text.startswith("'") else text
+        return cells[index].strip()
 
     def phone(self, cells: Sequence[str]) -> Phone:
         number = self._cell(cells, self.phone_index)
@@ -171,6 +170,11 @@ class RowPlanner:
 
     def plan(self, cells: Sequence[str]) -> PlannedRow:
         row = PlannedRow()
+        if isinstance(cells, UnreadableRecord):
+            row.errors.append(cells.problem)
+            if self.phone_index is not None:  # where the preview shows it
+                row.cell_errors[self.phone_index] = cells.problem
+            return row
         try:
             row.phone = self.phone(cells)
             if self.phone_index is not None:
@@ -190,8 +194,6 @@ class RowPlanner:
             raw = cells[index].strip()
             if not raw:
                 continue  # an empty cell leaves the stored value alone
-            if raw[0] == "'":
-                raw = read_cell(raw)
             value = cache.get(raw, _MISSING)
             if value is _MISSING:
                 try:

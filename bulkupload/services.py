@@ -8,8 +8,6 @@ killed at any point resumes after the last committed row without duplicating or 
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import time
 import uuid
@@ -31,6 +29,7 @@ from bulkupload.csvfile import CsvRefused
 from bulkupload.mapping import RowPlanner, auto_map, has_phone, mappable_fields
 from bulkupload.models import UploadJob, UploadRowProblem
 from contacts import services as contact_services
+from contacts.csv_cells import csv_text
 from contacts.fields import FieldRegistry, field_registry
 from contacts.models import Contact, Tag
 from contacts.phones import PhoneError
@@ -635,10 +634,8 @@ def upload_dry_run(
 
 def error_report_save(job: UploadJob) -> str:
     """Write the error report into the default storage; returns its storage name."""
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(error_report_rows(job))
     name = f"{REPORTS_DIR}/{job.pk}-{uuid.uuid4().hex[:8]}-errors.csv"
-    return default_storage.save(name, ContentFile(("\ufeff" + buffer.getvalue()).encode()))
+    return default_storage.save(name, ContentFile(csv_text(error_report_rows(job)).encode()))
 
 
 def upload_jobs_stalled() -> list[int]:

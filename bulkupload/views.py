@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from datetime import timedelta
 
 from django.contrib import messages
@@ -21,6 +19,7 @@ from bulkupload.csvfile import CsvRefused
 from bulkupload.forms import FileFormatForm, MappingForm, TagCreateForm, TagsForm, UploadForm
 from bulkupload.mapping import RowPlanner
 from bulkupload.models import UploadJob
+from contacts.csv_cells import csv_lines
 from contacts.fields import field_registry
 from contacts.http import HtmxHttpRequest
 from contacts.models import Tag
@@ -317,23 +316,12 @@ def upload_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return redirect("bulkupload:job", pk=job.pk)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @require_GET
 @permission_required(UPLOAD, raise_exception=True)
 def upload_error_report(request: HtmxHttpRequest, pk: int) -> StreamingHttpResponse:
     job = _draft(pk)
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        yield "\ufeff"  # lets spreadsheet programs see UTF-8
-        for row in services.error_report_rows(job):
-            yield writer.writerow(row)
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    lines = csv_lines(services.error_report_rows(job))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     name = job.display_name.rsplit(".", 1)[0] or "upload"
     response["Content-Disposition"] = f'attachment; filename="{name}-errors.csv"'
     return response

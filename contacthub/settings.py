@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "accounts",
     "contacts",
     "bulkupload",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -128,6 +130,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Caches ---------------------------------------------------------------------------------
+# "ratelimit" holds the public API's per-key request histories (api/throttling.py). It must be
+# shared by every web process and survive restarts: the database table made by the api app's
+# first migration, or Redis when CACHE_URL (or REDIS_URL) is set, e.g. redis://127.0.0.1:6379/1
+# (then install the redis package: pip install redis).
+_CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or ""
+if _CACHE_URL and not _CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL, not {_CACHE_URL!r}")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+        if _CACHE_URL
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "api_ratelimit_cache",
+            # One entry per API key; Django's default of 300 would drop keys' histories.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    ),
+}
 
 # --- Background tasks -----------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -197,6 +221,8 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 CONTACTHUB_DEFAULT_REGION = os.environ.get("CONTACTHUB_DEFAULT_REGION", "IN")
 # Public API requests allowed per key: "<count>/<seconds>" (or "100/minute"); "0" turns it off.
 CONTACTHUB_API_RATE_LIMIT = os.environ.get("CONTACTHUB_API_RATE_LIMIT", "600/60")
+# The public API creates a custom field for a trait name it has not seen; it stops at this many.
+CONTACTHUB_MAX_CUSTOM_FIELDS = int(os.environ.get("CONTACTHUB_MAX_CUSTOM_FIELDS", "1000"))
 # An upload job whose worker has not reported for this long is taken as dead and re-queued
 # (by its page, the Uploads list or `manage.py resume_uploads`), resuming after its last batch.
 BULKUPLOAD_STALE_SECONDS = int(os.environ.get("BULKUPLOAD_STALE_SECONDS", "120"))

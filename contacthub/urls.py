@@ -26,6 +26,6 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("uploads/", include("bulkupload.urls")),
-    path("v1/public/", include("contacts.api")),  # public API (Interakt-compatible)
+    path("v1/public/", include("api.urls")),  # public API (Interakt-compatible)
     path("", include("contacts.urls")),
 ]

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from contacts.csv_cells import split_list_cell
 from contacts.models import FieldType
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "y", "t"})
@@ -157,7 +158,7 @@ def coerce_datetime(value: Any, *, field: str) -> str:
 
 def coerce_list(value: Any, *, field: str, separator: str = DEFAULT_LIST_SEPARATOR) -> list[str]:
     if isinstance(value, str):
-        items = value.split(separator)
+        items = split_list_cell(value, separator)
     elif isinstance(value, (list, tuple)):
         items = list(value)
     else:

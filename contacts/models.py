@@ -242,19 +242,6 @@ class ApiIdempotencyRecord(models.Model):
         ]
 
 
-class ApiRateLimitWindow(models.Model):
-    """Requests counted per key and fixed time window, shared by every web process."""
-
-    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
-    window_start = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["api_key", "window_start"], name="ratelimit_unique")
-        ]
-
-
 class BulkAction(models.Model):
     """A bulk action from the contact list on more contacts than a request should handle.
 

@@ -10,7 +10,7 @@ parameters.
 
 from __future__ import annotations
 
-import csv
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +23,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django_tables2.rows import BoundRow
 
-from contacts.csv_cells import neutralise_cell
+from contacts.coercion import DEFAULT_LIST_SEPARATOR
+from contacts.csv_cells import csv_lines, join_list_cell
 from contacts.fields import TAGS, Field
 from contacts.models import Contact, FieldType
 from contacts.selectors import ListQuery, sort_contacts
@@ -151,7 +152,7 @@ def export_value(field: Field, value: Any) -> str:
     if value is None:
         return ""
     if field.type in (TAGS, FieldType.LIST) and isinstance(value, list):
-        return ";".join(str(v) for v in value)
+        return join_list_cell((str(v) for v in value), DEFAULT_LIST_SEPARATOR)
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, datetime):
@@ -166,14 +167,8 @@ def export_columns(columns: Sequence[Field], registry: Any) -> list[Field]:
     return [*leading, *columns]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def export_csv_lines(contacts: Iterable[Contact], columns: Sequence[Field]) -> Iterator[str]:
     """CSV text, a line at a time (a header, then one line per contact)."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow([neutralise_cell(f.label) for f in columns])
-    for contact in contacts:
-        yield writer.writerow([neutralise_cell(export_value(f, f.get(contact))) for f in columns])
+    header = [f.label for f in columns]
+    rows = ([export_value(f, f.get(contact)) for f in columns] for contact in contacts)
+    return csv_lines(itertools.chain([header], rows))

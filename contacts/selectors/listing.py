@@ -10,6 +10,8 @@ the list's table.
 from __future__ import annotations
 
 import contextlib
+import functools
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -190,13 +192,18 @@ def contact_list(
     filters: Sequence[Filter] = (),
     sort: str = DEFAULT_SORT,
     upload_job_id: int | None = None,
+    match_any: bool = False,
 ) -> QuerySet[Contact]:
-    """Contacts matching ``search`` AND every filter, ordered by ``sort`` then by id."""
+    """Contacts matching ``search`` AND every filter (any one, with ``match_any``), ordered
+    by ``sort`` then by id."""
     queryset = Contact.objects.all()
     if search:
         queryset = queryset.filter(search_q(search))
-    for flt in filters:
-        queryset = queryset.filter(flt.q())
+    if match_any and filters:
+        queryset = queryset.filter(functools.reduce(operator.or_, (flt.q() for flt in filters)))
+    else:
+        for flt in filters:
+            queryset = queryset.filter(flt.q())
     if upload_job_id is not None:
         # IN (subquery) is built once from the (upload_job_id, contact) index.
         touched = Activity.objects.filter(upload_job_id=upload_job_id).values("contact_id")

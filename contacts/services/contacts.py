@@ -198,15 +198,13 @@ def contact_upsert(
     phone = phone_or_error(phone_number, country_code, errors)
     user_id = None if user_id is None else str(user_id).strip() or None
     if phone is None and user_id is None and not errors:
-        errors.append(
-            FieldError("userId", "userId", "userId or phoneNumber with countryCode is required")
-        )
+        errors.append(FieldError("user_id", "User id", "a user id or a phone number is required"))
     planned = plan_values(
         values or {}, registry=registry, create_attributes=create_attributes, errors=errors
     )
     if "user_id" in planned.builtin:
         errors.append(
-            FieldError("user_id", "User id", "give the user id as userId, not as a trait")
+            FieldError("user_id", "User id", "is the contact's identity, not a value to set")
         )
     tag_names = clean_tag_names([*tags, *planned.tags], errors)
     if errors:
@@ -240,7 +238,7 @@ def _upsert_locked(
         raise ContactConflict(
             f'user id "{user_id}" belongs to one contact and phone {phone.e164} to another; '
             "nothing was changed",
-            field="userId",
+            field="user_id",
         )
     contact = by_user or by_phone
     creating = contact is None
@@ -256,12 +254,12 @@ def _upsert_locked(
             raise ContactConflict(
                 f'user id "{user_id}" belongs to the contact with phone {contact.phone}; a '
                 "contact's phone number is never changed",
-                field="phoneNumber",
+                field="phone_number",
             )
         if user_id and contact.user_id and contact.user_id != user_id:
             raise ContactConflict(
                 f'phone {contact.phone} belongs to the contact with user id "{contact.user_id}"',
-                field="userId",
+                field="user_id",
             )
         if phone and not contact.phone:
             identity["phone"] = [None, phone.e164]

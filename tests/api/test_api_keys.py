@@ -7,8 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from contacts.api_auth import hash_key
-from contacts.api_keys import api_key_create
+from contacts.api_keys import api_key_create, hash_key
 from contacts.models import ApiKey
 from tests.api.conftest import ApiClient
 

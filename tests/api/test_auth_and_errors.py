@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.cache import caches
 from django.test import Client
 from django.utils import timezone
 
-from contacts import api_auth
-from contacts.api import MAX_BODY_BYTES
-from contacts.api_keys import api_key_create, api_key_revoke
-from contacts.models import ApiKey, ApiRateLimitWindow, Contact
+from api import throttling
+from api.auth import MAX_BODY_BYTES
+from api.throttling import RATE_LIMIT_CACHE, ApiKeyThrottle
+from contacts.api_keys import api_key_create, api_key_revoke, hash_key
+from contacts.models import ApiKey, Contact
 from tests.api.conftest import ApiClient, basic_credentials
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +38,7 @@ def test_key_is_stored_hashed_and_shown_once(new_key):
     assert new_key.secret.startswith("chk_")
     assert len(new_key.secret) > 40
     assert new_key.secret not in (stored.secret_hash, stored.prefix)
-    assert stored.secret_hash == api_auth.hash_key(new_key.secret)
+    assert stored.secret_hash == hash_key(new_key.secret)
     assert stored.prefix == new_key.secret[:12]
 
 
@@ -174,7 +176,8 @@ def test_rate_limit_is_429_with_retry_after(api, new_key, settings):
     body = assert_error(response, 429, "rate_limited")
     assert body["message"] == "Rate limit exceeded for this resource"
     assert 1 <= int(response["Retry-After"]) <= 60
-    assert ApiRateLimitWindow.objects.get(api_key=new_key.api_key).count == 4
+    # The key's history is in the shared cache: the three requests let through.
+    assert len(caches[RATE_LIMIT_CACHE].get(f"throttle_api_key_{new_key.api_key.pk}")) == 3
 
 
 def test_rate_limit_is_per_key(api, manager, settings):
@@ -189,14 +192,14 @@ def test_rate_limit_is_per_key(api, manager, settings):
 def test_rate_limit_window_resets(api, new_key, settings, monkeypatch):
     settings.CONTACTHUB_API_RATE_LIMIT = "1/minute"
     now = 1_800_000_000.0
-    monkeypatch.setattr(api_auth.time, "time", lambda: now)
+    monkeypatch.setattr(ApiKeyThrottle, "timer", staticmethod(lambda: now))
     assert api.get("/v1/public/ping/").status_code == 200
     assert api.get("/v1/public/ping/").status_code == 429
 
     now += 60
     assert api.get("/v1/public/ping/").status_code == 200
-    # Older windows of the key are cleaned up when a new one starts.
-    assert ApiRateLimitWindow.objects.filter(api_key=new_key.api_key).count() == 1
+    # Requests older than the window are dropped from the key's history.
+    assert caches[RATE_LIMIT_CACHE].get(f"throttle_api_key_{new_key.api_key.pk}") == [now]
 
 
 @pytest.mark.parametrize(
@@ -214,9 +217,9 @@ def test_rate_limit_window_resets(api, new_key, settings, monkeypatch):
 )
 def test_rate_limit_setting(settings, value, expected):
     settings.CONTACTHUB_API_RATE_LIMIT = value
-    assert api_auth.rate_limit_setting() == expected
+    assert throttling.rate_limit_setting() == expected
 
 
 def test_rate_limit_default_is_600_per_minute(settings):
     del settings.CONTACTHUB_API_RATE_LIMIT
-    assert api_auth.rate_limit_setting() == (600, 60)
+    assert throttling.rate_limit_setting() == (600, 60)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contacts.api_auth import IDEMPOTENCY_TTL
+from api.idempotency import IDEMPOTENCY_TTL
 from contacts.models import Activity, ApiIdempotencyRecord, Contact
 from tests.api.conftest import ApiClient
 

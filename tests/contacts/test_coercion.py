@@ -201,7 +201,7 @@ def test_number_round_trips_through_text(number):
         st.text(
             alphabet=st.characters(blacklist_characters=";", blacklist_categories=["Cs"]),
             min_size=1,
-        )
+        ).filter(lambda item: not item.strip().startswith('"'))  # a quoted item: test_csv_cells
     )
 )
 def test_list_from_cell_keeps_items_trimmed_and_unique(items):

@@ -204,7 +204,7 @@ def reference_plan(planner: RowPlanner, cells: list[str]) -> PlannedRow:
         if index is not None:
             row.cell_errors[index] = str(exc)
     for index, target in planner.columns:
-        raw = read_cell(cells[index].strip()) if index < len(cells) else ""
+        raw = cells[index].strip() if index < len(cells) else ""
         if raw == "":
             continue
         try:

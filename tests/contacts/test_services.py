@@ -67,7 +67,7 @@ def test_phone_matched_contact_with_another_user_id_is_a_conflict():
 
 
 def test_identifier_is_mandatory():
-    with pytest.raises(ContactInputError, match="userId or phoneNumber"):
+    with pytest.raises(ContactInputError, match="a user id or a phone number is required"):
         upsert(values={"name": "Nobody"})
 
 

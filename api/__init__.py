@@ -1,0 +1,1 @@
+"""The public JSON API (Interakt-compatible), mounted at ``/v1/public/``."""

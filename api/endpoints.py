@@ -1,0 +1,336 @@
+"""The public API's endpoints, compatible with Interakt's Track and Get Users APIs.
+
+Each one parses its body (api.schemas), checks what only the edge can (api.limits, the
+identity rules below), calls a contacts service or selector and answers; a refusal is an
+:class:`api.errors.ApiError`, whose field names are the API's (api.errors.API_FIELD_NAMES).
+
+- ``POST /track/users/``: create or update a contact (``services.contact_upsert``).
+- ``POST /track/events/``: record a named event on a contact's timeline.
+- ``POST /apis/users/?offset=0&limit=100``: retrieve contacts with filters.
+- ``GET /ping/``: check a key (and the cheapest authenticated request, for benchmarks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja import Header, NinjaAPI, Query
+
+from api.auth import ApiKeyAuth
+from api.customers import customer_page
+from api.errors import ApiError, from_service_error, install_exception_handlers, invalid
+from api.idempotency import idempotent, request_fingerprint
+from api.interakt import interakt_filters
+from api.limits import (
+    MAX_EVENT_NAME_LENGTH,
+    MAX_OFFSET,
+    MAX_PAGE_SIZE,
+    MAX_USER_ID_LENGTH,
+    check_new_traits,
+    check_storable,
+)
+from api.schemas import (
+    ErrorOut,
+    IdentityIn,
+    PingOut,
+    TrackEventIn,
+    TrackEventOut,
+    TrackUserIn,
+    TrackUserOut,
+    UsersOut,
+    UsersQueryIn,
+)
+from api.throttling import ApiKeyThrottle
+from contacts import services
+from contacts.fields import field_registry
+from contacts.matching import contact_match
+from contacts.models import Contact
+from contacts.phones import PhoneError, normalize_phone
+from contacts.services import Actor, ServiceError
+
+ERROR_STATUSES = frozenset({400, 401, 404, 409, 413, 415, 422, 429})
+ERROR_RESPONSES = {ERROR_STATUSES: ErrorOut}
+IDEMPOTENCY_HEADER = Header(
+    None,
+    alias="Idempotency-Key",
+    description="Retrying with the same key returns the first answer without applying twice.",
+    max_length=255,
+)
+
+public_api = NinjaAPI(
+    title="Contact Hub public API",
+    version="1",
+    description=(
+        "Interakt-compatible Track and Get Users APIs. Authenticate with "
+        '"Authorization: Basic <API key>" (keys are made by Managers under Settings > API keys).'
+    ),
+    urls_namespace="public_api",
+    openapi_url="/openapi.json",
+    docs_url=None,
+    auth=ApiKeyAuth(),
+    throttle=ApiKeyThrottle(),
+)
+install_exception_handlers(public_api)
+
+
+# --- Identity -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Identity:
+    user_id: str | None
+    phone: str | None
+    country_code: str | None
+
+
+def _identity(payload: IdentityIn) -> Identity:
+    """userId, phoneNumber and countryCode as sent, with the rules only the API has.
+
+    A phone without a country code must be written in international form: the default region
+    (``CONTACTHUB_DEFAULT_REGION``) is for people typing into the app's forms and files, and an
+    integration silently getting it would store a wrong number for every foreign customer.
+    """
+    user_id = None if payload.userId is None else str(payload.userId).strip() or None
+    if user_id is not None and len(user_id) > MAX_USER_ID_LENGTH:
+        raise invalid("userId", f"is longer than {MAX_USER_ID_LENGTH} characters")
+    phone = None if payload.phoneNumber is None else str(payload.phoneNumber).strip() or None
+    code = None if payload.countryCode is None else str(payload.countryCode).strip() or None
+    if user_id is None and phone is None and code is None:
+        raise invalid("userId", "userId or phoneNumber with countryCode is required")
+    if phone is not None and code is None and not phone.lstrip("'").startswith(("+", "00")):
+        _check_is_phone(phone)
+        raise invalid("countryCode", 'is required unless phoneNumber starts with "+"')
+    return Identity(user_id, phone, code)
+
+
+def _check_is_phone(phone: str) -> None:
+    """Name phoneNumber, not the missing countryCode, when the value is no phone number at all."""
+    try:
+        normalize_phone(phone)
+    except PhoneError as exc:
+        raise ApiError(422, "validation_error", f"phoneNumber: {exc}", "phoneNumber") from None
+
+
+def _contact_for(identity: Identity) -> Contact:
+    """The contact an event is about: by userId when known, else by phone."""
+    e164 = None
+    if identity.phone is not None:
+        try:
+            e164 = normalize_phone(identity.phone, identity.country_code).e164
+        except PhoneError as exc:
+            field = "countryCode" if exc.field == "country_code" else "phoneNumber"
+            raise ApiError(422, "validation_error", str(exc), field) from None
+    if identity.user_id is None and e164 is None:
+        raise invalid("userId", "userId or phoneNumber with countryCode is required")
+    try:
+        contact = contact_match(user_id=identity.user_id, phone=e164)
+    except ServiceError as exc:
+        raise from_service_error(exc) from None
+    if contact is None:
+        who = " and ".join(
+            part
+            for part in (
+                f'user id "{identity.user_id}"' if identity.user_id else "",
+                f"phone {e164}" if e164 else "",
+            )
+            if part
+        )
+        field = "userId" if identity.user_id else "phoneNumber"
+        raise ApiError(404, "not_found", f"No contact with {who}", field)
+    return contact
+
+
+# --- Answers --------------------------------------------------------------------------------
+def _answer(
+    request: HttpRequest, idempotency_key: str | None, produce: Callable[[], dict[str, Any]]
+) -> HttpResponse:
+    """Run ``produce`` (once per Idempotency-Key) and render its answer or refusal."""
+
+    def guarded() -> tuple[int, dict[str, Any]]:
+        try:
+            return 200, produce()
+        except ApiError as error:
+            return error.status, error.body()
+
+    status, body, replayed = idempotent(
+        api_key=request.auth,
+        key=idempotency_key,
+        fingerprint=request_fingerprint(request.method, request.get_full_path(), request.body),
+        produce=guarded,
+    )
+    response = JsonResponse(body, status=status)
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _upsert_message(result: services.UpsertResult) -> str:
+    if result.created:
+        return "User created"
+    return "User updated" if result.changed else "Nothing to change"
+
+
+@public_api.post(
+    "/track/users/",
+    response={200: TrackUserOut, **ERROR_RESPONSES},
+    summary="Create or update a user",
+    description=(
+        "Matches by userId when known, else by phone. Traits named are set, traits not named "
+        "are left alone, null clears one. Tags are added, never removed. The same payload "
+        "twice changes nothing the second time. A value that does not fit a field's type is "
+        "refused (422) naming the field, and nothing of the request is applied; a userId and "
+        "phone that belong to two different contacts are a conflict (409)."
+    ),
+    operation_id="track_user",
+)
+def track_user(
+    request: HttpRequest, payload: TrackUserIn, idempotency_key: str | None = IDEMPOTENCY_HEADER
+) -> HttpResponse:
+    def produce() -> dict[str, Any]:
+        check_storable(payload)
+        identity = _identity(payload)
+        traits = payload.traits or {}
+        registry = field_registry()
+        # The key each trait resolves to -> the name it was sent as, to name it back in errors.
+        sent: dict[str, str] = {}
+        new_names: list[str] = []
+        for name in traits:
+            target = registry.resolve(name)
+            if target is None:
+                new_names.append(name)
+            sent[target.key if target else name] = name
+        check_new_traits(new_names, len(registry.custom))
+        try:
+            result = services.contact_upsert(
+                actor=Actor.api(request.auth),
+                user_id=identity.user_id,
+                phone_number=identity.phone,
+                country_code=identity.country_code,
+                values=traits,
+                tags=payload.tags or [],
+                create_attributes=True,
+                registry=registry,
+            )
+        except ServiceError as exc:
+            raise from_service_error(exc, sent) from None
+        except IntegrityError:
+            raise ApiError(
+                409,
+                "conflict",
+                "Another request changed this contact at the same moment; send it again",
+            ) from None
+        contact = result.contact
+        return {
+            "result": True,
+            "message": _upsert_message(result),
+            "data": {
+                "id": contact.pk,
+                "userId": contact.user_id,
+                "phoneNumber": contact.phone,
+                "created": result.created,
+                "changed": result.changed,
+            },
+        }
+
+    return _answer(request, idempotency_key, produce)
+
+
+@public_api.post(
+    "/track/events/",
+    response={200: TrackEventOut, **ERROR_RESPONSES},
+    summary="Record an event for a user",
+    description=(
+        "Records a named event with its own traits on the contact's timeline. Events never "
+        "replace each other. The contact must exist (404 otherwise): send it to "
+        "/track/users/ first."
+    ),
+    operation_id="track_event",
+)
+def track_event(
+    request: HttpRequest, payload: TrackEventIn, idempotency_key: str | None = IDEMPOTENCY_HEADER
+) -> HttpResponse:
+    def produce() -> dict[str, Any]:
+        check_storable(payload)
+        event = " ".join(payload.event.split())
+        if not event:
+            raise invalid("event", "is required")
+        if len(event) > MAX_EVENT_NAME_LENGTH:
+            raise invalid("event", f"is longer than {MAX_EVENT_NAME_LENGTH} characters")
+        contact = _contact_for(_identity(payload))
+        try:
+            activity = services.contact_event_record(
+                actor=Actor.api(request.auth),
+                contact_id=contact.pk,
+                event=event,
+                traits=payload.traits or {},
+            )
+        except ServiceError as exc:
+            raise from_service_error(exc) from None
+        except Contact.DoesNotExist:
+            raise ApiError(404, "not_found", "The contact was just deleted", "userId") from None
+        return {
+            "result": True,
+            "message": "Event recorded",
+            "data": {"id": activity.pk, "contactId": contact.pk, "event": event},
+        }
+
+    return _answer(request, idempotency_key, produce)
+
+
+@public_api.post(
+    "/apis/users/",
+    response={200: UsersOut, **ERROR_RESPONSES},
+    summary="Retrieve users",
+    description=(
+        'Contacts matching all filters (or any, with supr_op "or"), oldest first. Filters '
+        "name any field by key, label or alias, plus created_at_utc and modified_at_utc "
+        "(ISO 8601, UTC). Operators are the contact list's: text eq, ne, contains, "
+        "not_contains, startswith; number eq, ne, gt, gte, lt, lte, between; boolean true, "
+        "false; datetime before, after, on, between, last_days, older_days; list contains, "
+        "not_contains, empty, not_empty; tags any, all, none; any field set, unset. "
+        "Interakt's spellings work too (neq, gt/lt on dates, eq on booleans and tags). "
+        "Page with offset and limit (at most 100); has_next_page says whether another page "
+        "follows."
+    ),
+    operation_id="get_users",
+)
+def get_users(
+    request: HttpRequest,
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    limit: int = Query(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
+    payload: UsersQueryIn | None = None,
+) -> HttpResponse:
+    query = payload or UsersQueryIn()
+    check_storable(query)
+    registry = field_registry()
+    page = customer_page(
+        filters=interakt_filters(query.filters, registry),
+        match_any=query.supr_op == "or",
+        offset=offset,
+        limit=limit,
+        registry=registry,
+    )
+    return JsonResponse(
+        {
+            "result": True,
+            "message": "Customers found" if page.customers else "No customers found",
+            "data": {
+                "total_customers": page.total,
+                "customers": page.customers,
+                "has_next_page": page.has_next_page,
+            },
+        }
+    )
+
+
+@public_api.get(
+    "/ping/",
+    response={200: PingOut, **ERROR_RESPONSES},
+    summary="Check an API key",
+    description="Answers with the key's name: the cheapest authenticated request.",
+    operation_id="ping",
+)
+def ping(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"result": True, "message": "pong", "data": {"key": request.auth.name}})

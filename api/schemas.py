@@ -1,0 +1,179 @@
+"""The API's request and answer bodies (they are also its OpenAPI schema and docs page)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import ConfigDict, Field, StrictInt, StrictStr
+
+from api.limits import MAX_FILTERS_PER_CALL, MAX_TAGS_PER_CALL
+
+# The seed examples of the docs (and of the OpenAPI schema): one contact, created and updated.
+SEED_EXAMPLES: list[tuple[str, dict[str, Any]]] = [
+    (
+        "Create Gavin Roberts",
+        {
+            "userId": "gavin-roberts",
+            "phoneNumber": "9967536783",
+            "countryCode": "+91",
+            "traits": {
+                "name": "Gavin Roberts",
+                "email": "gavinroberts@gmail.com",
+                "dob": "1998-01-01",
+                "Sample trait a": "First value",
+            },
+        },
+    ),
+    (
+        "Change his date of birth (other traits are left alone)",
+        {"phoneNumber": "9967536783", "countryCode": "+91", "traits": {"dob": "1997-12-01"}},
+    ),
+    (
+        "Add a trait",
+        {"phoneNumber": "9967536783", "countryCode": "+91", "traits": {"Pin code": "400001"}},
+    ),
+    (
+        "Add tags (sending them again adds nothing)",
+        {
+            "phoneNumber": "9967536783",
+            "countryCode": "+91",
+            "tags": ["new customer", "potential lead"],
+        },
+    ),
+]
+EVENT_EXAMPLE = {
+    "phoneNumber": "9967536783",
+    "countryCode": "+91",
+    "event": "Order placed",
+    "traits": {"Order number": "A-1001", "Amount": 2499},
+}
+USERS_EXAMPLE = {
+    "filters": [{"trait": "created_at_utc", "op": "gt", "val": "2021-09-08T11:30:00Z"}],
+}
+
+
+class ErrorOut(Schema):
+    result: bool = False
+    code: str = Field(description="A stable machine-readable reason, e.g. validation_error.")
+    message: str = Field(description="What went wrong, for people.")
+    field: str | None = Field(None, description="The input at fault, when there is one.")
+
+
+class IdentityIn(Schema):
+    userId: StrictStr | StrictInt | None = Field(
+        None, description="Your id for this person; matched first when given."
+    )
+    phoneNumber: StrictStr | StrictInt | None = Field(
+        None,
+        description='National digits with countryCode, or a full "+<code><number>" alone.',
+    )
+    countryCode: StrictStr | StrictInt | None = Field(
+        None, description='e.g. "+91" or "91"; required unless phoneNumber starts with +.'
+    )
+
+
+class TrackUserIn(IdentityIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [e for _, e in SEED_EXAMPLES]})
+
+    traits: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "Fields to set, by name (built-in name, email, whatsapp_opted, or any custom "
+            "trait); null clears one, names not sent are left alone. A trait seen for the "
+            "first time creates a field whose type is inferred from the value."
+        ),
+    )
+    tags: list[StrictStr] | None = Field(
+        None,
+        max_length=MAX_TAGS_PER_CALL,
+        description=f"Tags to add (add-only, case-insensitive), at most {MAX_TAGS_PER_CALL}.",
+    )
+
+
+class TrackedContactOut(Schema):
+    id: int
+    userId: str | None
+    phoneNumber: str | None = Field(description="E.164")
+    created: bool
+    changed: bool
+
+
+class TrackUserOut(Schema):
+    result: bool
+    message: str
+    data: TrackedContactOut
+
+
+class TrackEventIn(IdentityIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [EVENT_EXAMPLE]})
+
+    event: StrictStr = Field(description="The event's name, e.g. Order placed.")
+    traits: dict[str, Any] | None = Field(None, description="The event's own properties.")
+
+
+class EventDataOut(Schema):
+    id: int
+    contactId: int
+    event: str
+
+
+class TrackEventOut(Schema):
+    result: bool
+    message: str
+    data: EventDataOut
+
+
+class FilterIn(Schema):
+    trait: StrictStr = Field(
+        description="A field's key, label or alias; also created_at_utc and modified_at_utc."
+    )
+    op: StrictStr = Field(description="An operator of the field's type, e.g. eq, gt, contains.")
+    val: StrictStr | StrictInt | float | bool | list[StrictStr | StrictInt | float] | None = Field(
+        None, description="The value; a list of two for between, a list of names for tags."
+    )
+
+
+class UsersQueryIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [USERS_EXAMPLE]})
+
+    filters: list[FilterIn] = Field(
+        default_factory=list,
+        max_length=MAX_FILTERS_PER_CALL,
+        description=f"At most {MAX_FILTERS_PER_CALL} per call.",
+    )
+    supr_op: Literal["and", "or"] = Field("and", description="How filters combine.")
+
+
+class CustomerOut(Schema):
+    id: int
+    user_id: str | None
+    phone_number: str = Field(description="National digits.")
+    country_code: str = Field(description='e.g. "+91"; empty without a phone.')
+    phone: str | None = Field(description="E.164")
+    created_at_utc: str
+    modified_at_utc: str
+    traits: dict[str, Any] = Field(description="name, email, whatsapp_opted and custom traits.")
+    tags: list[str]
+
+
+class UsersDataOut(Schema):
+    total_customers: int
+    customers: list[CustomerOut]
+    has_next_page: bool
+
+
+class UsersOut(Schema):
+    result: bool
+    message: str
+    data: UsersDataOut
+
+
+class PingDataOut(Schema):
+    key: str
+
+
+class PingOut(Schema):
+    result: bool
+    message: str
+    data: PingDataOut
