@@ -11,10 +11,12 @@ from typing import Any
 
 from crispy_bootstrap5.bootstrap5 import Switch
 from crispy_forms import layout
+from crispy_forms.bootstrap import StrictButton
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Layout, Row, Submit
 from django import forms
 from django.conf import settings
+from django.urls import reverse_lazy
 
 from contacts.fields import TAGS, Field, FieldRegistry
 from contacts.filters import FilterError, build_filter, operators_for
@@ -150,11 +152,35 @@ def _trait_form_field(f: Field) -> forms.Field:
     return forms.CharField(max_length=10_000, **common)
 
 
-class AddFilterForm(forms.Form):
-    """The "Add filter" row: field, operator and one or two values."""
+class OperatorSelect(forms.Select):
+    """Operator options carrying how many values each takes and of what kind, for the JS."""
 
-    field = forms.ChoiceField(label="Field")
-    op = forms.ChoiceField(label="Operator")
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.operators: dict[str, Any] = {}
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(name, value, *args, **kwargs)
+        if (op := self.operators.get(str(value))) is not None:
+            option["attrs"].update({"data-arity": op.arity, "data-kind": op.value_kind})
+        return option
+
+
+# The "Add filter" inputs' parameter names start with this (nf_field, nf_op...).
+NEW_FILTER_PREFIX = "nf_"
+VALUE_PLACEHOLDERS = {TAGS: "VIP, Lead", FieldType.DATETIME: "2024-10-31"}
+
+
+class AddFilterForm(forms.Form):
+    """The "Add filter" row: field, operator and one or two values (``nf_*`` parameters)."""
+
+    # Not required: clean() names what is missing.
+    field = forms.ChoiceField(label="Filter on", required=False)
+    op = forms.ChoiceField(
+        label="Operator",
+        required=False,
+        widget=OperatorSelect(attrs={"data-filter-operator": ""}),
+    )
     value = forms.CharField(required=False, label="Value")
     value2 = forms.CharField(required=False, label="and")
 
@@ -167,8 +193,20 @@ class AddFilterForm(forms.Form):
         chosen = registry.get(field_key or "") or registry.fields[0]
         self.chosen_field = chosen
         self.fields["field"].initial = chosen.key
-        self.fields["op"].choices = [(op.key, op.label) for op in operators_for(chosen)]
         self.operators = operators_for(chosen)
+        self.fields["op"].choices = [(op.key, op.label) for op in self.operators]
+        self.fields["op"].widget.operators = {op.key: op for op in self.operators}
+        for name, form_field in self.fields.items():
+            form_field.widget.attrs["id"] = f"nf-{name}"  # the page's JS and tests use these
+        for name in ("value", "value2"):
+            self.fields[name].widget.attrs["autocomplete"] = "off"
+        if placeholder := VALUE_PLACEHOLDERS.get(chosen.type):
+            self.fields["value"].widget.attrs["placeholder"] = placeholder
+        self.helper, self.inputs_helper = filter_form_helpers()
+
+    def add_prefix(self, field_name: str) -> str:
+        # The row's inputs travel with the list's own parameters (q, f, sort...).
+        return f"{NEW_FILTER_PREFIX}{field_name}"
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -182,10 +220,61 @@ class AddFilterForm(forms.Form):
                 values = data.get("value", "").replace(",", "|").split("|")
             else:
                 values.append(data.get("value2", ""))
-            data["filter"] = build_filter(f, self.data.get("op", ""), values)
+            data["filter"] = build_filter(f, self.data.get(self.add_prefix("op"), ""), values)
         except FilterError as exc:
             raise forms.ValidationError(str(exc)) from None
         return data
+
+
+def filter_form_helpers() -> tuple[FormHelper, FormHelper]:
+    """The "Add filter" form's layout, and the operator-and-values part that htmx swaps in
+    when another field is chosen."""
+    small = {"css_class": "form-select-sm"}
+    inputs = Div(
+        layout.Field("op", **small),
+        Div(
+            layout.Field("value", css_class="form-control-sm"),
+            data_filter_value="",
+        ),
+        Div(
+            layout.Field("value2", css_class="form-control-sm"),
+            data_filter_value2="",
+            hidden="",
+        ),
+        css_id="filter-inputs",
+        css_class="d-flex flex-wrap gap-2 align-items-end",
+    )
+    helper = FormHelper()
+    helper.form_id = "add-filter-form"
+    helper.form_method = "get"
+    helper.form_action = reverse_lazy("contacts:list")
+    helper.form_class = "d-flex flex-wrap gap-2 align-items-end"
+    helper.label_class = "small mb-1"
+    helper.attrs = {
+        "hx-get": reverse_lazy("contacts:list"),
+        "hx-target": "#results",
+        "hx-swap": "outerHTML",
+        "hx-include": "#list-state, #list-search",
+    }
+    helper.layout = Layout(
+        layout.Field(
+            "field",
+            css_class="form-select-sm",
+            hx_get=reverse_lazy("contacts:list-filter-inputs"),
+            hx_trigger="change",
+            hx_target="#filter-inputs",
+            hx_swap="outerHTML",
+            hx_include="this",
+        ),
+        inputs,
+        StrictButton("Add filter", type="submit", css_class="btn-sm btn-outline-primary"),
+    )
+    inputs_helper = FormHelper()
+    inputs_helper.form_tag = False
+    inputs_helper.disable_csrf = True  # a GET form
+    inputs_helper.label_class = "small mb-1"
+    inputs_helper.layout = Layout(inputs)
+    return helper, inputs_helper
 
 
 class SavedViewForm(forms.Form):

@@ -18,7 +18,7 @@ from django_htmx.http import push_url, replace_url
 from django_tables2 import RequestConfig
 
 from contacts.fields import FieldRegistry, field_registry
-from contacts.forms import BULK_PERMISSIONS, AddFilterForm, SavedViewForm
+from contacts.forms import BULK_PERMISSIONS, NEW_FILTER_PREFIX, AddFilterForm, SavedViewForm
 from contacts.http import HtmxHttpRequest
 from contacts.pagination import ContactPaginator
 from contacts.selectors import (
@@ -35,7 +35,6 @@ from contacts.selectors import (
 from contacts.tables import contact_table
 
 TEMPLATE = "contacts/contact_list.html"
-NEW_FILTER_PREFIX = "nf_"
 
 
 @require_GET
@@ -59,12 +58,9 @@ def contact_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _add_filter(request: HtmxHttpRequest, query: ListQuery, registry: FieldRegistry) -> None:
-    data = {
-        name.removeprefix(NEW_FILTER_PREFIX): value
-        for name, value in request.GET.items()
-        if name.startswith(NEW_FILTER_PREFIX)
-    }
-    form = AddFilterForm(data, registry=registry, field_key=data.get("field"))
+    form = AddFilterForm(
+        request.GET, registry=registry, field_key=request.GET.get(f"{NEW_FILTER_PREFIX}field")
+    )
     if form.is_valid():
         query.filters.append(form.cleaned_data["filter"])
         query.page = 1
@@ -119,7 +115,7 @@ def list_context(
         "upload_remove_url": query.querystring(upload=None, page=None),
         "first_url": query.querystring(page=None),
         "saved_views": saved_views_for(user=request.user),
-        "filter_form": AddFilterForm(registry=registry, prefix=None),
+        "filter_form": AddFilterForm(registry=registry),
         "save_form": SavedViewForm(),
         "per_page_choices": PER_PAGE_CHOICES,
         "can_change": request.user.has_perm("contacts.change_contact"),
