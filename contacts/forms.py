@@ -152,6 +152,38 @@ def _trait_form_field(f: Field) -> forms.Field:
     return forms.CharField(max_length=10_000, **common)
 
 
+class ListSearchForm(forms.Form):
+    """The list's search box: searches as you type, with the list's state (htmx)."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "id": "list-search",
+                "class": "form-control-sm",
+                "placeholder": "Name, phone, email or user id",
+                "autocomplete": "off",
+                "hx-get": reverse_lazy("contacts:list"),
+                "hx-trigger": "input changed delay:300ms, search",
+                "hx-target": "#results",
+                "hx-swap": "outerHTML",
+                "hx-include": "#list-state",
+                "hx-sync": "this:replace",
+            }
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # not a form: htmx sends it with the list's state
+        self.helper.disable_csrf = True
+        self.helper.label_class = "small mb-1"
+        self.helper.layout = Layout("q")
+
+
 class OperatorSelect(forms.Select):
     """Operator options carrying how many values each takes and of what kind, for the JS."""
 

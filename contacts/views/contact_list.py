@@ -18,7 +18,13 @@ from django_htmx.http import push_url, replace_url
 from django_tables2 import RequestConfig
 
 from contacts.fields import FieldRegistry, field_registry
-from contacts.forms import BULK_PERMISSIONS, NEW_FILTER_PREFIX, AddFilterForm, SavedViewForm
+from contacts.forms import (
+    BULK_PERMISSIONS,
+    NEW_FILTER_PREFIX,
+    AddFilterForm,
+    ListSearchForm,
+    SavedViewForm,
+)
 from contacts.http import HtmxHttpRequest
 from contacts.pagination import ContactPaginator
 from contacts.selectors import (
@@ -116,6 +122,7 @@ def list_context(
         "first_url": query.querystring(page=None),
         "saved_views": saved_views_for(user=request.user),
         "filter_form": AddFilterForm(registry=registry),
+        "search_form": ListSearchForm(initial={"q": query.search}),
         "save_form": SavedViewForm(),
         "per_page_choices": PER_PAGE_CHOICES,
         "can_change": request.user.has_perm("contacts.change_contact"),
