@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+from axes.backends import AxesStandaloneBackend
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
 from axes.models import AccessAttempt
@@ -52,6 +53,18 @@ def keep_response(
 ) -> HttpResponse:
     """``AXES_LOCKOUT_CALLABLE``: the log-in page already says why and for how long."""
     return response
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """axes' check for log-ins that come with a request (the log-in pages).
+
+    Code that checks a password without one (``Client.login`` in tests, scripts) has no
+    address to count and nobody guessing; axes would refuse it outright.
+    """
+
+    def authenticate(self, request: HttpRequest | None, *args: Any, **kwargs: Any) -> None:
+        if request is not None:
+            super().authenticate(request, *args, **kwargs)
 
 
 class LockoutHandler(AxesDatabaseHandler):

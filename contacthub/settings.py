@@ -175,7 +175,7 @@ LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "2
 # Log-in lock-out by django-axes with the limits above (accounts/lockout.py): axes' backend
 # refuses a locked account or address before the password is tested.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "accounts.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_HANDLER = "accounts.lockout.LockoutHandler"
