@@ -19,6 +19,7 @@ class LockoutAuthenticationForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False  # the template's form also carries ``next``
+        self.helper.disable_csrf = True  # the surrounding form has its own, or is a GET
         self.helper.layout = Layout(
             "username", "password", Submit("submit", "Log in", css_class="w-100")
         )

@@ -6,7 +6,7 @@ from typing import Any
 
 from crispy_forms.bootstrap import FieldWithButtons, StrictButton
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Div, Field, Layout, Submit
+from crispy_forms.layout import HTML, Column, Div, Field, Layout, Row, Submit
 from django import forms
 
 from bulkupload import csvfile
@@ -64,6 +64,28 @@ class FileFormatForm(forms.Form):
     encoding = forms.ChoiceField(label="Encoding", choices=list(csvfile.ENCODINGS.items()))
     delimiter = forms.ChoiceField(label="Separator", choices=DELIMITER_CHOICES)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # the template's form posts to this upload's URL
+        self.helper.disable_csrf = True  # the surrounding form has its own, or is a GET
+        self.helper.label_class = "small mb-0"
+        self.helper.layout = Layout(
+            Row(
+                Column(Field("encoding", css_class="form-select-sm"), css_class="col-auto"),
+                Column(Field("delimiter", css_class="form-select-sm"), css_class="col-auto"),
+                Column(
+                    StrictButton(
+                        "Read the file again",
+                        type="submit",
+                        css_class="btn-sm btn-outline-secondary",
+                    ),
+                    css_class="col-auto",
+                ),
+                css_class="g-2 align-items-end",
+            )
+        )
+
     @staticmethod
     def initial_for(job: UploadJob) -> dict[str, str]:
         return {
@@ -85,6 +107,7 @@ class MappingForm(forms.Form):
         initial=";",
         strip=False,
         help_text="Splits cells of list fields and tags, e.g. red;green.",
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm", "size": 3}),
     )
 
     def __init__(
@@ -108,14 +131,32 @@ class MappingForm(forms.Form):
             self.choice_groups.append(("Custom fields", custom))
         choices: list[Any] = [*self.choice_groups[0][1], *self.choice_groups[1:]]
         for index, header in enumerate(job.headers):
+            # One table row per column (template), so no crispy Layout: the widgets carry
+            # their classes and the attributes bulk-upload.js uses.
             self.fields[f"col_{index}"] = forms.ChoiceField(
-                label=header or f"Column {index + 1}", choices=choices
+                label=header or f"Column {index + 1}",
+                choices=choices,
+                widget=forms.Select(
+                    attrs={"class": "form-select form-select-sm", "data-mapping-select": ""}
+                ),
             )
             self.fields[f"col_{index}_label"] = forms.CharField(
-                label="New field name", required=False, max_length=100
+                label="New field name",
+                required=False,
+                max_length=100,
+                widget=forms.TextInput(
+                    attrs={
+                        "class": "form-control form-control-sm upload-new-label",
+                        "placeholder": "Field name",
+                    }
+                ),
             )
             self.fields[f"col_{index}_type"] = forms.ChoiceField(
-                label="Type", choices=FieldType.choices, initial=FieldType.TEXT, required=False
+                label="Type",
+                choices=FieldType.choices,
+                initial=FieldType.TEXT,
+                required=False,
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
             )
 
     @staticmethod
@@ -134,6 +175,10 @@ class MappingForm(forms.Form):
         return initial
 
     def columns(self) -> list[dict[str, Any]]:
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid"
         return [
             {
                 "index": index,
@@ -218,6 +263,7 @@ class TagCreateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False  # the template's form posts it with htmx
+        self.helper.disable_csrf = True  # htmx sends the CSRF token as a header (base.html)
         self.helper.layout = Layout(
             FieldWithButtons(
                 "name", StrictButton("Save tag", type="submit", css_class="btn-primary")

@@ -318,6 +318,7 @@ class SavedViewForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False  # the dialog's form (htmx, list state) is in the template
+        self.helper.disable_csrf = True  # the surrounding form has its own, or is a GET
         self.helper.layout = Layout("name", "shared")
 
     def clean_name(self) -> str:
@@ -356,6 +357,7 @@ class BulkActionForm(forms.Form):
         # Only the tag actions ask for input; the rest of the form is the list's state.
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the surrounding form has its own, or is a GET
         self.helper.layout = Layout(
             layout.Field("tags", placeholder="VIP, Lead", required=True, autocomplete="off")
         )
