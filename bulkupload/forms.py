@@ -13,7 +13,8 @@ from bulkupload import csvfile
 from bulkupload.mapping import column_samples, mappable_fields
 from bulkupload.models import UploadJob
 from contacts.fields import FieldRegistry, attribute_key_for
-from contacts.models import FieldType, Tag
+from contacts.kinds import DEFAULT_TYPE, TYPE_CHOICES, is_field_type
+from contacts.models import Tag
 
 DELIMITER_CHOICES = [(",", "Comma (,)"), (";", "Semicolon (;)"), ("tab", "Tab")]
 
@@ -153,8 +154,8 @@ class MappingForm(forms.Form):
             )
             self.fields[f"col_{index}_type"] = forms.ChoiceField(
                 label="Type",
-                choices=FieldType.choices,
-                initial=FieldType.TEXT,
+                choices=TYPE_CHOICES,
+                initial=DEFAULT_TYPE,
                 required=False,
                 widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
             )
@@ -169,7 +170,7 @@ class MappingForm(forms.Form):
             elif kind == "new":
                 initial[f"col_{index}"] = "new"
                 initial[f"col_{index}_label"] = entry.get("label", "")
-                initial[f"col_{index}_type"] = entry.get("type", FieldType.TEXT)
+                initial[f"col_{index}_type"] = entry.get("type", DEFAULT_TYPE)
             else:
                 initial[f"col_{index}"] = "skip"
         return initial
@@ -200,9 +201,9 @@ class MappingForm(forms.Form):
                 mapping.append({"kind": "field", "key": choice[6:]})
             elif choice == "new":
                 label = " ".join((data.get(f"col_{index}_label") or header or "").split())
-                field_type = data.get(f"col_{index}_type") or FieldType.TEXT
-                if field_type not in FieldType.values:
-                    field_type = FieldType.TEXT
+                field_type = data.get(f"col_{index}_type") or DEFAULT_TYPE
+                if not is_field_type(field_type):
+                    field_type = DEFAULT_TYPE
                 mapping.append({"kind": "new", "label": label, "type": field_type})
             else:
                 mapping.append({"kind": "skip"})

@@ -12,10 +12,8 @@ from functools import partial
 from typing import Any
 
 from bulkupload.csvfile import UnreadableRecord
-from contacts import coercion
-from contacts.coercion import CoercionError
-from contacts.fields import TAGS, Field, FieldRegistry, _column_max_length, attribute_key_for
-from contacts.models import FieldType
+from contacts.fields import TAGS, Field, FieldRegistry, attribute_key_for, column_max_length
+from contacts.kinds import DEFAULT_LIST_SEPARATOR, DEFAULT_TYPE, CoercionError, suggest
 from contacts.phones import Phone, PhoneError, normalize_phone
 
 # Built-in fields a column may fill. The user id is left out: uploads match by phone only.
@@ -64,9 +62,7 @@ def auto_map(
             mapping.append(dict(SKIP))
         else:
             samples = column_samples(rows, index)
-            mapping.append(
-                {"kind": "new", "label": header, "type": str(coercion.suggest_type(samples))}
-            )
+            mapping.append({"kind": "new", "label": header, "type": suggest(samples)})
     if "phone" not in used:
         for index, entry in enumerate(mapping):
             if entry["kind"] != "field" and looks_like_phone_column(column_samples(rows, index)):
@@ -80,24 +76,21 @@ def has_phone(mapping: Sequence[dict[str, Any]]) -> bool:
 
 
 def column_coercer(target: Field, list_separator: str) -> Callable[[str], Any]:
-    """``target.coerce`` for one column's non-empty cells, cheaper for built-in text fields.
+    """``target.parse`` for one column's non-empty cells, cheaper for built-in text fields.
 
     A name or email cell that is already what would be stored (trimmed, within the column's
     limit, for an email a plain ASCII address) is returned as it is; anything else goes to
-    ``target.coerce``, which decides and words the error.
+    ``target.parse``, which decides and words the error.
     """
-    coerce = partial(target.coerce, list_separator=list_separator)
-    if not (target.builtin and target.type == FieldType.TEXT):
-        return coerce
-    limit = _column_max_length(target.key)
+    coerce = partial(target.parse, list_separator=list_separator)
+    limit = column_max_length(target.key) if target.builtin else None
     if limit is None:
         return coerce
-    email = target.key == "email"
-    is_plain_email = coercion.is_plain_email
+    stored_as_is = target.kind.stores_as_is
 
     def coerce_text(raw: str) -> Any:
         text = raw.strip()
-        if text and len(text) <= limit and (not email or is_plain_email(text)):
+        if text and len(text) <= limit and stored_as_is(text):
             return text
         return coerce(raw)
 
@@ -112,7 +105,7 @@ class PlannedRow:
     tags: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     cell_errors: dict[int, str] = field(default_factory=dict)
-    cell_values: dict[int, str] = field(default_factory=dict)  # display form, for the preview
+    cell_values: dict[int, str] = field(default_factory=dict)  # export form, for the preview
 
 
 class RowPlanner:
@@ -123,11 +116,11 @@ class RowPlanner:
         mapping: Sequence[dict[str, Any]],
         registry: FieldRegistry,
         *,
-        list_separator: str = coercion.DEFAULT_LIST_SEPARATOR,
+        list_separator: str = DEFAULT_LIST_SEPARATOR,
         for_preview: bool = False,
     ) -> None:
         self.for_preview = for_preview
-        self.list_separator = list_separator or coercion.DEFAULT_LIST_SEPARATOR
+        self.list_separator = list_separator or DEFAULT_LIST_SEPARATOR
         self.phone_index: int | None = None
         self.country_code_index: int | None = None
         self.columns: list[tuple[int, Field]] = []
@@ -145,7 +138,7 @@ class RowPlanner:
                     self.columns.append((index, target))
             elif kind == "new":
                 label = entry.get("label") or ""
-                field_type = entry.get("type") or FieldType.TEXT
+                field_type = entry.get("type") or DEFAULT_TYPE
                 key = attribute_key_for(label)
                 self.columns.append((index, Field(key, label, field_type, builtin=False)))
         # Coercion is a pure function of the cell: columns with few distinct values (cities,
@@ -207,7 +200,8 @@ class RowPlanner:
                 row.cell_errors[index] = value.problem
                 continue
             if self.for_preview:
-                row.cell_values[index] = target.display(value)
+                # As stored, in the file's own form: the importer reads this back unchanged.
+                row.cell_values[index] = target.export(value)
             if target.key == TAGS:
                 row.tags.extend(value or [])
             elif target.builtin:

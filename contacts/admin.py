@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from contacts import services
-from contacts.fields import field_registry
+from contacts.fields import BUILTIN_BY_KEY, field_registry
 from contacts.models import Activity, Attribute, BulkAction, Contact, Tag
 from contacts.services import Actor, ServiceError
 
@@ -62,15 +62,15 @@ class ContactAdminForm(forms.ModelForm):
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
     form = ContactAdminForm
-    list_display = ("__str__", "phone", "email", "user_id", "whatsapp_opted", "created_at")
+    list_display = ("__str__", "phone", "email", "user_id", "whatsapp_opted", "created")
     list_filter = ("whatsapp_opted", "tags", "created_at")
     search_fields = ("name", "phone", "phone_number", "email", "user_id")
     readonly_fields = (
         "phone",
         "country_code",
         "phone_number",
-        "created_at",
-        "updated_at",
+        "created",
+        "updated",
         "version",
     )
     list_per_page = 50
@@ -85,8 +85,17 @@ class ContactAdmin(admin.ModelAdmin):
         return [
             (None, {"fields": (*identity, *BUILTIN_FORM_FIELDS, "tag_list")}),
             ("Custom fields", {"fields": ("traits",)}),
-            ("Record", {"fields": ("created_at", "updated_at", "version")}),
+            ("Record", {"fields": ("created", "updated", "version")}),
         ]
+
+    # Moments read as on the contact page: in the viewer's zone, with the zone named.
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, obj: Contact) -> str:
+        return BUILTIN_BY_KEY["created_at"].display(obj.created_at)
+
+    @admin.display(description="Updated", ordering="updated_at")
+    def updated(self, obj: Contact) -> str:
+        return BUILTIN_BY_KEY["updated_at"].display(obj.updated_at)
 
     def save_model(
         self, request: HttpRequest, obj: Contact, form: forms.Form, change: bool

@@ -2,23 +2,30 @@
 
 Built-in fields (columns of ``Contact``) and custom attributes (``Attribute`` rows, values
 in ``Contact.traits``) are described by the same :class:`Field`, so that the list's columns
-and filters, the pencil editor, CSV mapping and the API treat them alike. Adding a field type
-means adding it to ``FieldType`` and ``contacts.coercion``; nothing else branches on
-built-in versus custom except :meth:`Field.get` and :attr:`Field.lookup`.
+and filters, the pencil editor, CSV mapping and the API treat them alike. Everything that
+depends on a field's type belongs to its kind (``contacts.kinds``); a field delegates to it.
+Nothing else branches on built-in versus custom except :meth:`Field.parse` (a column's length
+limit) and :attr:`Field.lookup`.
 """
 
 from __future__ import annotations
 
 import re
+import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any
 
+from django import forms
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Q
 
-from contacts import coercion
-from contacts.coercion import CoercionError
-from contacts.models import Attribute, Contact, FieldType
+from contacts.kinds import DEFAULT_LIST_SEPARATOR, DEFAULT_TYPE, CoercionError, Kind, kind_for
+from contacts.kinds.base import Operator
+from contacts.kinds.email import EMAIL
+from contacts.kinds.phone import PHONE
+from contacts.models import Attribute, Contact
 
 TAGS = "tags"
 
@@ -38,6 +45,12 @@ class Field:
     # What a built-in column stores when cleared (custom traits are removed instead).
     empty: Any = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    # The kind of ``type``; built-ins may name a narrower one (email, phone).
+    kind: Kind = field(default=None, compare=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.kind is None:
+            object.__setattr__(self, "kind", kind_for(self.type))
 
     @property
     def lookup(self) -> str:
@@ -45,95 +58,105 @@ class Field:
         return self.key if self.builtin else f"traits__{self.key}"
 
     def get(self, contact: Contact) -> Any:
-        if self.key == TAGS:
-            return [tag.name for tag in contact.tags.all()]
-        if self.builtin:
-            return getattr(contact, self.key)
-        return contact.traits.get(self.key)
+        return self.kind.read(self, contact)
 
-    def coerce(self, value: Any, *, list_separator: str = coercion.DEFAULT_LIST_SEPARATOR) -> Any:
+    def parse(self, value: Any, *, list_separator: str = DEFAULT_LIST_SEPARATOR) -> Any:
         """The stored form of ``value``, or :class:`CoercionError` naming this field."""
-        if self.type == TAGS:
-            return coercion.coerce_list(value, field=self.label, separator=list_separator)
-        result = coercion.coerce(self.type, value, field=self.label, list_separator=list_separator)
-        if self.key == "email" and result and not coercion.is_valid_email(result):
-            raise CoercionError(self.label, value, "not a valid email address")
+        result = self.kind.parse(value, label=self.label, list_separator=list_separator)
         if self.builtin and result is None:
             return self.empty
         if self.builtin and isinstance(result, str):
             # The column's limit, checked here so that PostgreSQL never sees an overlong value.
-            max_length = _column_max_length(self.key)
+            max_length = column_max_length(self.key)
             if max_length is not None and len(result) > max_length:
                 raise CoercionError(self.label, value, f"longer than {max_length} characters")
         return result
 
-    def display(self, value: Any) -> str:
-        if self.type == TAGS:
-            return ", ".join(value or [])
-        return coercion.display(self.type, value)
+    def display(self, value: Any, tz: tzinfo | None = None) -> str:
+        """``value`` as people read it, in ``tz`` (the active time zone by default)."""
+        return self.kind.display(value, tz)
+
+    def display_html(self, value: Any, tz: tzinfo | None = None) -> str:
+        return self.kind.display_html(value, tz)
+
+    def export(self, value: Any) -> str:
+        """The CSV export cell, which the importer reads back to ``value``."""
+        return self.kind.export(value)
+
+    @property
+    def operators(self) -> tuple[Operator, ...]:
+        return self.kind.operators
+
+    def q(self, op: str, values: tuple[Any, ...] = ()) -> Q:
+        return self.kind.q(self, op, values)
+
+    def sort(self, *, descending: bool) -> Any:
+        return self.kind.sort(self, descending=descending)
+
+    def formfield(self) -> forms.Field:
+        return self.kind.formfield(self)
+
+    def editor_formfield(self, tz: zoneinfo.ZoneInfo) -> forms.Field:
+        return self.kind.editor_formfield(self, tz)
 
 
-def _column_max_length(key: str) -> int | None:
+def column_max_length(key: str) -> int | None:
     try:
         return getattr(Contact._meta.get_field(key), "max_length", None)
     except FieldDoesNotExist:
         return None
 
 
+def _builtin(key: str, label: str, kind: Kind | str = DEFAULT_TYPE, **options: Any) -> Field:
+    kind = kind_for(kind) if isinstance(kind, str) else kind
+    return Field(key, label, kind.name, True, kind=kind, **options)
+
+
 BUILTIN_FIELDS: tuple[Field, ...] = (
-    Field("name", "Name", FieldType.TEXT, True, aliases=("full name", "fullname", "first name")),
-    Field(
+    _builtin("name", "Name", aliases=("full name", "fullname", "first name")),
+    _builtin(
         "phone",
         "Phone",
-        FieldType.TEXT,
-        True,
+        PHONE,
         editable=False,
         aliases=("phone number", "phonenumber", "mobile", "mobile number", "whatsapp number"),
         help_text="E.164; set when the contact is created and never edited.",
     ),
-    Field(
+    _builtin(
         "country_code",
         "Country code",
-        FieldType.TEXT,
-        True,
         editable=False,
         aliases=("countrycode", "country calling code", "dial code"),
     ),
-    Field(
+    _builtin(
         "email",
         "Email",
-        FieldType.TEXT,
-        True,
+        EMAIL,
         aliases=("email address", "emailaddress", "email id", "e-mail", "mail"),
     ),
-    Field(
-        "user_id", "User id", FieldType.TEXT, True, aliases=("userid", "external id"), empty=None
-    ),
-    Field(
+    _builtin("user_id", "User id", aliases=("userid", "external id"), empty=None),
+    _builtin(
         "whatsapp_opted",
         "WhatsApp opted",
-        FieldType.BOOLEAN,
-        True,
+        "boolean",
         aliases=("whatsappopted", "whatsapp opt in", "whatsapp optin", "opted in"),
         empty=False,
     ),
-    Field(
+    _builtin(
         "created_at",
         "Created",
-        FieldType.DATETIME,
-        True,
+        "datetime",
         editable=False,
         aliases=("created", "createdat", "created time"),
     ),
-    Field(
+    _builtin(
         "updated_at",
         "Updated",
-        FieldType.DATETIME,
-        True,
+        "datetime",
         editable=False,
         aliases=("updated", "modified", "updatedat", "modified time"),
     ),
-    Field(TAGS, "Tags", TAGS, True, sortable=False),
+    _builtin(TAGS, "Tags", TAGS, sortable=False),
 )
 BUILTIN_BY_KEY = {f.key: f for f in BUILTIN_FIELDS}
 
@@ -186,7 +209,7 @@ class FieldRegistry:
 
     @property
     def editable(self) -> list[Field]:
-        return [f for f in self.fields if f.editable and f.key != TAGS]
+        return [f for f in self.fields if f.editable and not f.kind.own_editor]
 
 
 def field_registry() -> FieldRegistry:

@@ -18,9 +18,8 @@ from django import forms
 from django.conf import settings
 from django.urls import reverse_lazy
 
-from contacts.fields import TAGS, Field, FieldRegistry
+from contacts.fields import FieldRegistry
 from contacts.filters import FilterError, build_filter, operators_for
-from contacts.models import FieldType
 from contacts.selectors import id_param
 
 TRAIT_PREFIX = "trait__"
@@ -62,7 +61,7 @@ class NewContactForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.registry = registry
         for f in registry.custom:
-            self.fields[TRAIT_PREFIX + f.key] = _trait_form_field(f)
+            self.fields[TRAIT_PREFIX + f.key] = f.formfield()
         self.helper = self._layout()
 
     def _layout(self) -> FormHelper:
@@ -133,25 +132,6 @@ class NewContactForm(forms.Form):
         return "phone_number" if key in ("phone", "phoneNumber") else "__all__"
 
 
-def _trait_form_field(f: Field) -> forms.Field:
-    common = {"label": f.label, "required": False}
-    match f.type:
-        case FieldType.BOOLEAN:
-            return forms.ChoiceField(
-                choices=[("", "—"), ("true", "Yes"), ("false", "No")], **common
-            )
-        case FieldType.NUMBER:
-            return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "decimal"}), **common)
-        case FieldType.DATETIME:
-            return forms.CharField(
-                widget=forms.TextInput(attrs={"placeholder": "2024-10-31 or 2024-10-31T14:00Z"}),
-                **common,
-            )
-        case FieldType.LIST:
-            return forms.CharField(help_text="Separate items with ;", **common)
-    return forms.CharField(max_length=10_000, **common)
-
-
 class ListSearchForm(forms.Form):
     """The list's search box: searches as you type, with the list's state (htmx)."""
 
@@ -200,7 +180,6 @@ class OperatorSelect(forms.Select):
 
 # The "Add filter" inputs' parameter names start with this (nf_field, nf_op...).
 NEW_FILTER_PREFIX = "nf_"
-VALUE_PLACEHOLDERS = {TAGS: "VIP, Lead", FieldType.DATETIME: "2024-10-31"}
 
 
 class AddFilterForm(forms.Form):
@@ -232,7 +211,7 @@ class AddFilterForm(forms.Form):
             form_field.widget.attrs["id"] = f"nf-{name}"  # the page's JS and tests use these
         for name in ("value", "value2"):
             self.fields[name].widget.attrs["autocomplete"] = "off"
-        if placeholder := VALUE_PLACEHOLDERS.get(chosen.type):
+        if placeholder := chosen.kind.filter_placeholder:
             self.fields["value"].widget.attrs["placeholder"] = placeholder
         self.helper, self.inputs_helper = filter_form_helpers()
 
@@ -247,11 +226,7 @@ class AddFilterForm(forms.Form):
             raise forms.ValidationError("Choose a field to filter on.")
         self.fields["op"].choices = [(op.key, op.label) for op in operators_for(f)]
         try:
-            values = [data.get("value", "")]
-            if f.type == TAGS:
-                values = data.get("value", "").replace(",", "|").split("|")
-            else:
-                values.append(data.get("value2", ""))
+            values = f.kind.filter_form_values(data.get("value", ""), data.get("value2", ""))
             data["filter"] = build_filter(f, self.data.get(self.add_prefix("op"), ""), values)
         except FilterError as exc:
             raise forms.ValidationError(str(exc)) from None

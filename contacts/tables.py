@@ -12,21 +12,18 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import django_tables2 as tables
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django_tables2.rows import BoundRow
 
-from contacts.coercion import DEFAULT_LIST_SEPARATOR
-from contacts.csv_cells import csv_lines, join_list_cell
-from contacts.fields import TAGS, Field
-from contacts.models import Contact, FieldType
+from contacts.csv_cells import csv_lines
+from contacts.fields import Field
+from contacts.models import Contact
 from contacts.selectors import ListQuery, sort_contacts
 
 # The contact page's URL is reversed once per column, not once per row.
@@ -54,28 +51,12 @@ class FieldColumn(tables.Column):
         return sort_contacts(queryset, self.field, descending=is_descending), True
 
     def render(self, record: Contact) -> Any:
-        value = self.field.get(record)
-        if self.field.type == TAGS:
-            content = format_html_join(
-                " ",
-                '<span class="badge text-bg-light border tag-chip">{}</span>',
-                ((v,) for v in value),
-            )
-        else:
-            content = display_value(self.field, value)
+        # In the viewer's zone, activated for the request (contacts.middleware).
+        content = self.field.display_html(self.field.get(record))
         if self.link_to_contact:
             url = self.url_template.replace(str(_URL_PLACEHOLDER), str(record.pk))
             return format_html('<a href="{}">{}</a>', url, content or "(no name)")
         return content
-
-
-def display_value(field: Field, value: Any) -> str:
-    """A value as text for the list and for export-free reading (local time for columns)."""
-    if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-    if field.type == FieldType.BOOLEAN and field.builtin:
-        return "Yes" if value else "No"
-    return field.display(value)
 
 
 class ContactTable(tables.Table):
@@ -147,19 +128,6 @@ def contact_table(
 
 
 # --- CSV export ------------------------------------------------------------------------------
-def export_value(field: Field, value: Any) -> str:
-    """A value as the importer reads it: lists and tags joined with ``;``, TRUE/FALSE, ISO."""
-    if value is None:
-        return ""
-    if field.type in (TAGS, FieldType.LIST) and isinstance(value, list):
-        return join_list_cell((str(v) for v in value), DEFAULT_LIST_SEPARATOR)
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return str(value)
-
-
 def export_columns(columns: Sequence[Field], registry: Any) -> list[Field]:
     """The visible columns, with Phone and User id first when hidden: the importer's keys."""
     keys = [f.key for f in columns]
@@ -170,5 +138,5 @@ def export_columns(columns: Sequence[Field], registry: Any) -> list[Field]:
 def export_csv_lines(contacts: Iterable[Contact], columns: Sequence[Field]) -> Iterator[str]:
     """CSV text, a line at a time (a header, then one line per contact)."""
     header = [f.label for f in columns]
-    rows = ([export_value(f, f.get(contact)) for f in columns] for contact in contacts)
+    rows = ([f.export(f.get(contact)) for f in columns] for contact in contacts)
     return csv_lines(itertools.chain([header], rows))

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 
 from contacts.fields import attribute_key_for, field_registry
-from contacts.models import Attribute, FieldType
+from contacts.kinds import is_field_type
+from contacts.models import Attribute
 from contacts.services.actor import Actor
 from contacts.services.errors import ContactInputError, FieldError
 
@@ -44,7 +45,7 @@ def attribute_create(
     label = " ".join((label or "").split())
     if not label:
         raise ContactInputError([FieldError("label", "Label", "is required")])
-    if type not in FieldType.values:
+    if not is_field_type(type):
         raise ContactInputError([FieldError("type", "Type", f'"{type}" is not a field type')])
     registry = field_registry()
     if (existing := registry.resolve(label)) is not None:

@@ -16,9 +16,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from contacts import coercion
-from contacts.coercion import CoercionError
+from contacts import kinds
 from contacts.fields import TAGS, Field, FieldRegistry, field_registry
+from contacts.kinds import CoercionError
 from contacts.models import Activity, Contact, ContactTag
 from contacts.phones import Phone
 from contacts.services.actor import Actor
@@ -60,8 +60,8 @@ def _apply(
             if attribute.type != planned.new_attributes[key][1]:
                 # Someone created it with another type meanwhile: check against that type.
                 try:
-                    planned.traits[key] = coercion.coerce(
-                        attribute.type, planned.traits[key], field=attribute.label
+                    planned.traits[key] = kinds.kind_for(attribute.type).parse(
+                        planned.traits[key], label=attribute.label
                     )
                 except CoercionError as exc:
                     errors.append(FieldError(key, attribute.label, exc.problem))
@@ -362,7 +362,7 @@ def contact_update(
 
 def _normalized(target: Field, value: Any) -> Any:
     try:
-        return target.coerce(value)
+        return target.parse(value)
     except CoercionError:
         return value
 

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from contacts import coercion
-from contacts.coercion import CoercionError
+from contacts import kinds
 from contacts.fields import TAGS, Field, FieldRegistry, attribute_key_for, field_registry
+from contacts.kinds import CoercionError
 from contacts.phones import Phone, PhoneError, normalize_phone
 from contacts.services.errors import FieldError
 
@@ -29,7 +29,7 @@ def plan_values(
     registry: FieldRegistry,
     create_attributes: bool,
     errors: list[FieldError],
-    list_separator: str = coercion.DEFAULT_LIST_SEPARATOR,
+    list_separator: str = kinds.DEFAULT_LIST_SEPARATOR,
 ) -> PlannedValues:
     """Resolve names to fields and coerce values; problems are appended to ``errors``."""
     planned = PlannedValues()
@@ -54,13 +54,13 @@ def plan_values(
                     )
                 )
                 continue
-            field_type = coercion.infer_type(raw)
+            field_type = kinds.infer(raw)
             key = _free_attribute_key(attribute_key_for(label), registry, planned)
             target = Field(key=key, label=label, type=field_type, builtin=False)
             planned.new_attributes[key] = (label, field_type)
         if target.key == TAGS:
             try:
-                planned.tags.extend(target.coerce(raw, list_separator=list_separator) or [])
+                planned.tags.extend(target.parse(raw, list_separator=list_separator) or [])
             except CoercionError as exc:
                 errors.append(FieldError(target.key, target.label, exc.problem))
             continue
@@ -68,7 +68,7 @@ def plan_values(
             errors.append(FieldError(target.key, target.label, "cannot be changed"))
             continue
         try:
-            value = target.coerce(raw, list_separator=list_separator)
+            value = target.parse(raw, list_separator=list_separator)
         except CoercionError as exc:
             errors.append(FieldError(target.key, target.label, exc.problem))
             continue

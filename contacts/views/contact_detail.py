@@ -24,11 +24,10 @@ from contacts.field_editor import (
     COMMON_TIME_ZONES,
     FieldEditorForm,
     NewAttributeForm,
-    display_value,
     editable,
     request_time_zone,
 )
-from contacts.fields import BUILTIN_BY_KEY, TAGS, Field, FieldRegistry, field_registry
+from contacts.fields import BUILTIN_BY_KEY, Field, FieldRegistry, field_registry
 from contacts.http import HtmxHttpRequest
 from contacts.models import Contact
 from contacts.views import detail_tags, detail_timeline
@@ -62,7 +61,7 @@ def _row(contact: Contact, field: Field, *, can_edit: bool, tz: ZoneInfo, **extr
         contact=contact,
         field=field,
         value=value,
-        display=display_value(field, value, tz),
+        display=field.display(value, tz),
         can_edit=can_edit and editable(field),
         **extra,
     )
@@ -70,7 +69,7 @@ def _row(contact: Contact, field: Field, *, can_edit: bool, tz: ZoneInfo, **extr
 
 def page_rows(contact: Contact, registry: FieldRegistry, *, can_edit: bool, tz: ZoneInfo):
     """Every built-in field (tags have their own section), then the traits the contact has."""
-    builtin = [f for f in registry.fields if f.builtin and f.key != TAGS]
+    builtin = [f for f in registry.fields if f.builtin and not f.kind.own_editor]
     custom = [f for f in registry.custom if f.key in contact.traits]
     return [_row(contact, f, can_edit=can_edit, tz=tz) for f in (*builtin, *custom)]
 
@@ -172,18 +171,14 @@ def field_edit(request: HtmxHttpRequest, pk: int, key: str) -> HttpResponse:
             registry=registry,
         )
     except services.VersionConflict as conflict:
-        shown = display_value(field, conflict.current_value, tz) or "(empty)"
+        shown = field.display(conflict.current_value, tz) or "(empty)"
         form = form.with_expected(conflict.current_value)
         row = _row(conflict.contact, field, can_edit=True, tz=tz, form=form, conflict=shown)
         return _render_row(request, row)
     except services.ServiceError as exc:
-        form.add_error(_error_input(field), _service_message(exc))
+        form.add_error("value", _service_message(exc))
         return _render_row(request, _row(contact, field, can_edit=True, tz=tz, form=form))
     return _saved_response(request, contact, field, tz)
-
-
-def _error_input(field: Field) -> str:
-    return {"datetime": "value_date", "list": "new_item"}.get(field.type, "value")
 
 
 def _service_message(exc: services.ServiceError) -> str:
@@ -247,7 +242,7 @@ def field_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
     form = FieldEditorForm(field=field, tz=tz, current=None, data=request.POST, prefix="new")
     if form.is_valid() and form.value_for_service() is None:
-        form.add_error(_error_input(field), f"{field.label}: enter a value")
+        form.add_error("value", f"{field.label}: enter a value")
     if not form.is_valid():
         return render(
             request, f"{TEMPLATE}#add-field", {**context, "chooser": chooser, "value_form": form}
@@ -269,7 +264,7 @@ def field_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         form.add_error(
             None,
             f"{field.label} was just set by someone else to "
-            f'"{display_value(field, conflict.current_value, tz)}"; reload the page to see it.',
+            f'"{field.display(conflict.current_value, tz)}"; reload the page to see it.',
         )
         return render(
             request, f"{TEMPLATE}#add-field", {**context, "chooser": chooser, "value_form": form}

@@ -13,10 +13,11 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
 from contacts import selectors
-from contacts.field_editor import display_value, request_time_zone
-from contacts.fields import Field, FieldRegistry, field_registry
+from contacts.field_editor import request_time_zone
+from contacts.fields import BUILTIN_BY_KEY, Field, FieldRegistry, field_registry
 from contacts.http import HtmxHttpRequest
-from contacts.models import Activity, Contact, FieldType, Source
+from contacts.kinds import DEFAULT_TYPE
+from contacts.models import Activity, Contact, Source
 
 TEMPLATE = "contacts/contact_detail.html"
 
@@ -61,20 +62,19 @@ def _who(activity: Activity) -> tuple[str, str]:
 
 def _field_for(key: str, registry: FieldRegistry) -> Field:
     # A field since deleted still shows its changes, by key and as text.
-    return registry.get(key) or Field(key=key, label=key, type=FieldType.TEXT, builtin=False)
+    return registry.get(key) or Field(key=key, label=key, type=DEFAULT_TYPE, builtin=False)
 
 
 def _shown(target: Field, value: Any, tz: ZoneInfo) -> str:
     if value is None or value == "" or value == []:
         return "(empty)"
-    return display_value(target, value, tz)
+    return target.display(value, tz)
 
 
 def timeline_entry(activity: Activity, registry: FieldRegistry, tz: ZoneInfo) -> TimelineEntry:
     changes = activity.changes or {}
     who, who_url = _who(activity)
-    local = activity.created_at.astimezone(tz)
-    when = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    when = BUILTIN_BY_KEY["created_at"].display(activity.created_at, tz)
     if activity.kind == Activity.Kind.EVENT:
         traits = changes.get("traits") or {}
         return TimelineEntry(

@@ -27,6 +27,17 @@ def write(tmp_path: Path, text: str, name: str = "people.csv") -> Path:
     return path
 
 
+def test_new_columns_get_the_type_the_wizard_suggests(tmp_path):
+    out = io.StringIO()
+    text = "Phone,Visits,Member,Since,Notes\n9876500001,3,yes,2024-01-02,hi\n9876500002,4,no,,x\n"
+    call_command("import_contacts", str(write(tmp_path, text)), "--dry-run", stdout=out)
+    output = out.getvalue()
+    assert "Visits -> new field 'Visits' (number)" in output
+    assert "Member -> new field 'Member' (boolean)" in output
+    assert "Since -> new field 'Since' (datetime)" in output
+    assert "Notes -> new field 'Notes' (text)" in output
+
+
 def test_import_prints_totals_and_error_report(tmp_path):
     make_contact(phone_number="9876500002", name="Old")
     out = io.StringIO()
@@ -38,9 +49,10 @@ def test_import_prints_totals_and_error_report(tmp_path):
     assert "created 1, updated 0, unchanged 0, skipped 1, failed 1." in output
     report = Path(output.split("Error report: ")[1].strip())
     assert "expected an ISO date" in report.read_text(encoding="utf-8-sig")
-    assert Attribute.objects.get(key="shoe_size").type == FieldType.TEXT  # text unless mapped
+    # The type the column's values suggest, as the upload wizard suggests it.
+    assert Attribute.objects.get(key="shoe_size").type == FieldType.NUMBER
     asha = Contact.objects.get(phone="+919876500001")
-    assert asha.traits == {"joined": "2024-10-31", "shoe_size": "7"}
+    assert asha.traits == {"joined": "2024-10-31", "shoe_size": 7}
     assert [t.name for t in asha.tags.all()] == ["Expo"]
     assert UploadJob.objects.get().status == UploadJob.Status.COMPLETED
 

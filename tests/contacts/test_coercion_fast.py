@@ -1,7 +1,7 @@
 """The bulk import's shortcuts give exactly what the reference code gives.
 
-Email: :func:`coercion.is_valid_email` against Django's ``EmailValidator``. Planner: the
-per-column coercers and :meth:`RowPlanner.plan` against ``Field.coerce`` cell by cell.
+Email: :func:`contacts.kinds.email.is_valid_email` against Django's ``EmailValidator``. Planner: the
+per-column coercers and :meth:`RowPlanner.plan` against ``Field.parse`` cell by cell.
 Phones: the fast path's single prefix pattern against the prefixes one by one.
 """
 
@@ -17,10 +17,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bulkupload.mapping import PlannedRow, RowPlanner, column_coercer
-from contacts import coercion, phones
-from contacts.coercion import CoercionError
+from contacts import phones
 from contacts.csv_cells import read_cell
 from contacts.fields import BUILTIN_FIELDS, TAGS, FieldRegistry
+from contacts.kinds import CoercionError
+from contacts.kinds import email as email_kind
 from contacts.models import FieldType
 
 LOCAL_CHARS = string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-.\"\\ @(),:;<>[]"
@@ -134,9 +135,9 @@ EDGE_CASES = [
 
 @pytest.mark.parametrize(("value", "valid"), EDGE_CASES)
 def test_email_edge_cases(value: str, valid: bool) -> None:
-    assert coercion._email_reference(value) is valid
-    assert coercion.is_valid_email(value) is valid
-    if coercion.is_plain_email(value):
+    assert email_kind.email_reference(value) is valid
+    assert email_kind.is_valid_email(value) is valid
+    if email_kind.is_plain_email(value):
         assert valid
 
 
@@ -144,17 +145,17 @@ def test_email_edge_cases(value: str, valid: bool) -> None:
 @given(value=addresses)
 @example(value="a@x.com\n")
 def test_is_valid_email_agrees_with_django(value: str) -> None:
-    reference = coercion._email_reference(value)
-    assert coercion.is_valid_email(value) is reference
-    if coercion.is_plain_email(value):
+    reference = email_kind.email_reference(value)
+    assert email_kind.is_valid_email(value) is reference
+    if email_kind.is_plain_email(value):
         assert reference
 
 
 def test_plain_email_takes_the_common_case() -> None:
     for value in ["ravi12@mail.in", "first.last+tag@example.com", "x_y-z@a1-b2.example.org"]:
-        assert coercion.is_plain_email(value)
+        assert email_kind.is_plain_email(value)
     for value in ["a@localhost", "a@[127.0.0.1]", '"a"@x.com', "a@bücher.ch", "a@x.xn--p1ai"]:
-        assert not coercion.is_plain_email(value)  # decided by EmailValidator
+        assert not email_kind.is_plain_email(value)  # decided by EmailValidator
 
 
 # --- Planner -------------------------------------------------------------------------------
@@ -185,11 +186,11 @@ def test_column_coercer_agrees_with_field_coerce(key: str, cell: str) -> None:
     if raw == "":
         return  # the planner never coerces an empty cell
     fast = outcome(column_coercer(target, ";"), raw)
-    assert fast == outcome(target.coerce, raw, list_separator=";")
+    assert fast == outcome(target.parse, raw, list_separator=";")
 
 
 def reference_plan(planner: RowPlanner, cells: list[str]) -> PlannedRow:
-    """What :meth:`RowPlanner.plan` gives, cell by cell through ``Field.coerce``, no caches."""
+    """What :meth:`RowPlanner.plan` gives, cell by cell through ``Field.parse``, no caches."""
     row = PlannedRow()
     try:
         row.phone = planner.phone(cells)
@@ -208,13 +209,13 @@ def reference_plan(planner: RowPlanner, cells: list[str]) -> PlannedRow:
         if raw == "":
             continue
         try:
-            value = target.coerce(raw, list_separator=planner.list_separator)
+            value = target.parse(raw, list_separator=planner.list_separator)
         except CoercionError as exc:
             row.errors.append(f"{target.label}: {exc.problem} (got {raw!r})")
             row.cell_errors[index] = exc.problem
             continue
         if planner.for_preview:
-            row.cell_values[index] = target.display(value)
+            row.cell_values[index] = target.export(value)
         if target.key == TAGS:
             row.tags.extend(value or [])
         elif target.builtin:

@@ -15,14 +15,15 @@ from bulkupload import services
 from bulkupload.csvfile import CsvRefused
 from bulkupload.mapping import has_phone, mappable_fields
 from contacts.fields import field_registry
-from contacts.models import FieldType
+from contacts.kinds import DEFAULT_TYPE, is_field_type
 from contacts.services import ContactInputError, tags_get_or_create
 
 
 class Command(BaseCommand):
     help = (
         "Import contacts from a CSV file: columns are mapped automatically (other columns "
-        "become new text fields unless mapped), existing contacts are matched by phone."
+        "become new fields of the type their values suggest, as in the upload wizard), "
+        "existing contacts are matched by phone."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -81,9 +82,6 @@ class Command(BaseCommand):
 
         registry = field_registry()
         mapping = auto_map(inspection.headers, inspection.rows, registry)
-        for entry in mapping:
-            if entry["kind"] == "new":
-                entry["type"] = FieldType.TEXT  # the command creates text fields unless told
         for override in overrides:
             header, sep, target = override.partition("=")
             if not sep:
@@ -104,8 +102,8 @@ class Command(BaseCommand):
                 mapping[index] = {"kind": "field", "key": found.key}
             else:
                 label, _, field_type = target.partition(":")
-                field_type = field_type.strip().lower() or FieldType.TEXT
-                if field_type not in FieldType.values:
+                field_type = field_type.strip().lower() or DEFAULT_TYPE
+                if not is_field_type(field_type):
                     raise CommandError(f"--map {override!r}: unknown type {field_type!r}")
                 mapping[index] = {"kind": "new", "label": label.strip(), "type": field_type}
         return mapping

@@ -1,0 +1,65 @@
+"""Tags: the built-in many-to-many field. Shown as chips, exported ``;``-joined."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.db.models import Q
+from django.utils.html import format_html_join
+
+from contacts.kinds.base import Operator, register
+from contacts.kinds.list import ListKind
+from contacts.models import Contact, ContactTag
+
+if TYPE_CHECKING:
+    from contacts.kinds.base import FieldLike
+
+
+@register
+class TagsKind(ListKind):
+    name = "tags"
+    inference_rank = None
+    own_editor = True
+    filter_placeholder = "VIP, Lead"
+    operators: ClassVar[tuple[Operator, ...]] = (
+        Operator("any", "has any of", "many", "tags"),
+        Operator("all", "has all of", "many", "tags"),
+        Operator("none", "has none of", "many", "tags"),
+    )
+
+    def read(self, field: FieldLike, contact: Contact) -> list[str]:
+        return [tag.name for tag in contact.tags.all()]
+
+    def display_html(self, value: Any, tz: tzinfo | None = None) -> str:
+        return format_html_join(
+            " ",
+            '<span class="badge text-bg-light border tag-chip">{}</span>',
+            ((v,) for v in value or []),
+        )
+
+    def filter_form_values(self, value: str, value2: str) -> list[str]:
+        return value.replace(",", "|").split("|")
+
+    def q(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> Q:
+        """Tag conditions as ``id IN (contact ids from the tag index)``.
+
+        Not a correlated ``EXISTS``: SQLite runs that once per contact (a second at 500,000
+        contacts), while ``IN (subquery)`` is built once from the ``(tag, contact)`` index.
+        """
+        keys = [" ".join(n.split()).casefold() for n in values]
+
+        def tagged(tag_keys: list[str]) -> Q:
+            links = ContactTag.objects.filter(tag__name_key__in=tag_keys).values("contact_id")
+            return Q(pk__in=links)
+
+        if op == "any":
+            return tagged(keys)
+        if op == "none":
+            return ~tagged(keys)
+        if op == "all":
+            condition = Q()
+            for key in keys:
+                condition &= tagged([key])
+            return condition
+        return super().condition(field, op, values)
