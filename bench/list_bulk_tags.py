@@ -54,7 +54,7 @@ def run(label: str, contacts) -> None:
 
 def run_background(label: str, contacts) -> None:
     actor = Actor.system()
-    services.bulk._bulk_action_enqueue = lambda action_id: None  # the bench runs it itself, below
+    services.BULK_ACTIONS.enqueue = lambda action_id: None  # the bench runs it itself, below
     for kind in ("tags_add", "tags_remove"):
         started = time.perf_counter()
         action = services.bulk_action_start(

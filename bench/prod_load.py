@@ -603,13 +603,13 @@ def run_wizard(browser: Browser, path: Path) -> tuple[int, list[dict[str, Any]],
 
 def job_state(conn: psycopg.Connection, job: int) -> dict[str, Any]:
     row = conn.execute(
-        "SELECT status, rows_total, rows_done, rows_created, rows_updated, rows_unchanged, "
+        "SELECT status, total, done, rows_created, rows_updated, rows_unchanged, "
         "rows_skipped, rows_failed, queued_at, started_at, finished_at, error_message, attempts "
         "FROM bulkupload_uploadjob WHERE id = %s",
         [job],
     ).fetchone()
     names = [
-        *("status", "rows_total", "rows_done", "rows_created", "rows_updated"),
+        *("status", "total", "done", "rows_created", "rows_updated"),
         *("rows_unchanged", "rows_skipped", "rows_failed", "queued_at", "started_at"),
         *("finished_at", "error_message", "attempts"),
     ]
@@ -1080,7 +1080,7 @@ def main() -> None:
         queued = job_state(conn, job)
         state = wait_for_job(conn, job, {"running", *TERMINAL}, 300)
         timings["wizard, file to running s"] = time.monotonic() - t
-        print(f"upload {job}: {state['status']} ({state['rows_total']:,} rows)", flush=True)
+        print(f"upload {job}: {state['status']} ({state['total']:,} rows)", flush=True)
         if state["status"] != "running":
             raise SystemExit(f"the upload did not start: {state}")
         progress, health = Browser(args.port, recorder), Browser(args.port, recorder)
@@ -1140,7 +1140,7 @@ def main() -> None:
                 "queued": queued,
                 "at_window_start": state_start,
                 "at_window_end": state_end,
-                "rows_done_in_window": state_end["rows_done"] - state_start["rows_done"],
+                "rows_done_in_window": state_end["done"] - state_start["done"],
                 "importing_seconds_in_window": importing,
                 "final": final,
             },
@@ -1190,8 +1190,8 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> None:
     print()
     start, end, final = up["at_window_start"], up["at_window_end"], up["final"]
     print(
-        f"Upload {up['job']} ({up['file']}, {final['rows_total']:,} rows): "
-        f"{start['rows_done']:,} rows done at the window's start, {end['rows_done']:,} at its end "
+        f"Upload {up['job']} ({up['file']}, {final['total']:,} rows): "
+        f"{start['done']:,} rows done at the window's start, {end['done']:,} at its end "
         f"({up['rows_done_in_window']:,} in {up['importing_seconds_in_window']:.0f} s of the "
         f"window, {up['rows_done_in_window'] / up['importing_seconds_in_window']:.0f} rows/s); "
         f"status {end['status']} at the end of the window."
@@ -1209,7 +1209,7 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> None:
     )
     after = up.get("after_stop", {})
     if after:
-        print(f"After serve-prod stopped: {after['status']}, {after['rows_done']:,} rows done.")
+        print(f"After serve-prod stopped: {after['status']}, {after['done']:,} rows done.")
     print("\nMapping (auto): " + ", ".join(up["mapping"]))
     print(
         "Wizard steps (ms): " + "; ".join(f"{s['step']} {s['ms']:.0f}" for s in up["wizard_steps"])

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from bulkupload import services
-from contacthub.workers import shutdown_requested
+from bulkupload.models import UploadJob
+from jobs.registry import job_kind_for
+from jobs.services import job_run_in_worker
 
 
 @task()
 def import_upload_job(job_id: int) -> dict[str, int | str]:
     """Import (or resume importing) one confirmed upload job."""
-    with shutdown_requested() as stopping:
-        job = services.upload_job_run(job_id=job_id, should_stop=stopping.is_set)
-    return {"status": job.status, "rows_done": job.rows_done}
+    job = job_run_in_worker(job_kind_for(UploadJob), job_id=job_id)
+    return {"status": job.status, "done": job.done}

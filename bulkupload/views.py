@@ -71,7 +71,6 @@ def _file_gone(request: HtmxHttpRequest, job: UploadJob) -> HttpResponse:
 @require_GET
 @permission_required(UPLOAD, raise_exception=True)
 def upload_list(request: HtmxHttpRequest) -> HttpResponse:
-    services.upload_jobs_resume_stalled()
     jobs = list(UploadJob.objects.select_related("created_by")[:100])
     for job in jobs:
         job.url = _job_url(job)
@@ -283,23 +282,23 @@ def upload_review(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _time_left(job: UploadJob) -> timedelta | None:
-    if job.status != UploadJob.Status.RUNNING or not job.started_at or not job.rows_done:
+    if job.status != UploadJob.Status.RUNNING or not job.started_at or not job.done:
         return None
     elapsed = (timezone.now() - job.started_at).total_seconds()
-    rate = job.rows_done / max(elapsed, 0.001)
-    return timedelta(seconds=round(max(0, job.rows_total - job.rows_done) / rate))
+    rate = job.done / max(elapsed, 0.001)
+    return timedelta(seconds=round(max(0, job.total - job.done) / rate))
 
 
 @require_GET
 @permission_required(UPLOAD, raise_exception=True)
 def upload_job(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """An import's progress and result (polled while it runs).
+
+    A read only: a stalled import is resumed by the workers or ``manage.py resume_jobs``.
+    """
     job = _draft(pk)
     if job.status == UploadJob.Status.DRAFT:
         return redirect(_job_url(job))
-    if job.status == UploadJob.Status.RUNNING and services.upload_job_resume_if_stalled(
-        job_id=job.pk
-    ):
-        job.refresh_from_db()
     context = {"job": job, "time_left": _time_left(job)}
     if request.htmx:
         return render(request, "bulkupload/upload_job.html#progress", context)

@@ -27,6 +27,11 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_float_or_none(name: str) -> float | None:
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else None
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -65,10 +70,12 @@ INSTALLED_APPS = [
     "heroicons",
     "django_tasks_db",
     "axes",
+    "jobs",
     "accounts",
     "contacts",
     "bulkupload",
     "api",
+    "overview",
 ]
 
 MIDDLEWARE = [
@@ -228,13 +235,17 @@ CONTACTHUB_DEFAULT_REGION = os.environ.get("CONTACTHUB_DEFAULT_REGION", "IN")
 CONTACTHUB_API_RATE_LIMIT = os.environ.get("CONTACTHUB_API_RATE_LIMIT", "600/60")
 # The public API creates a custom field for a trait name it has not seen; it stops at this many.
 CONTACTHUB_MAX_CUSTOM_FIELDS = int(os.environ.get("CONTACTHUB_MAX_CUSTOM_FIELDS", "1000"))
-# An upload job whose worker has not reported for this long is taken as dead and re-queued
-# (by its page, the Uploads list or `manage.py resume_uploads`), resuming after its last batch.
+# A background job (an upload, a bulk action) whose worker has not reported for this long is
+# taken as dead and queued again (by the next job a worker starts, or `manage.py resume_jobs`),
+# resuming after its last committed chunk. JOBS_STALE_SECONDS, when set, wins over the older
+# BULKUPLOAD_STALE_SECONDS (which still works, for every kind of job).
 BULKUPLOAD_STALE_SECONDS = int(os.environ.get("BULKUPLOAD_STALE_SECONDS", "120"))
-# A running import that loses its database connection (a restarted server) waits this long
-# for it to come back and carries on after its last batch; past that it stops, keeps its
-# progress, and is resumed as a stalled job.
+JOBS_STALE_SECONDS = env_float_or_none("JOBS_STALE_SECONDS")
+# A running job that loses its database connection (a restarted server) waits this long for it
+# to come back and carries on after its last chunk; past that it stops, keeps its progress,
+# and is resumed as a stalled job. JOBS_DATABASE_WAIT_SECONDS, when set, wins.
 BULKUPLOAD_DATABASE_WAIT_SECONDS = float(os.environ.get("BULKUPLOAD_DATABASE_WAIT_SECONDS", "300"))
+JOBS_DATABASE_WAIT_SECONDS = env_float_or_none("JOBS_DATABASE_WAIT_SECONDS")
 # A bulk action from the contact list on more contacts than this runs as a background task
 # with a progress page (a request would hit the web server's timeout on 500,000 contacts).
 CONTACTHUB_BULK_INLINE_LIMIT = int(os.environ.get("CONTACTHUB_BULK_INLINE_LIMIT", "5000"))

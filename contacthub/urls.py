@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts.views import LoginView
-from contacthub.observability import health
+from contacthub.health import health
 
 admin.site.site_header = "Contact Hub administration"
 admin.site.site_title = "Contact Hub admin"
@@ -26,6 +26,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("uploads/", include("bulkupload.urls")),
+    path("overview/", include("overview.urls")),
     path("v1/public/", include("api.urls")),  # public API (Interakt-compatible)
     path("", include("contacts.urls")),
 ]

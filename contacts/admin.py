@@ -231,11 +231,7 @@ class BulkActionAdmin(admin.ModelAdmin):
     list_display = ("created_at", "kind", "status", "total", "done", "changed", "created_by")
     list_filter = ("kind", "status")
     list_select_related = ("created_by",)
-    exclude = ("contact_ids",)  # up to 500,000 ids: not for a form
     readonly_fields = ("progress_page",)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[BulkAction]:
-        return super().get_queryset(request).defer("contact_ids")
 
     @admin.display(description="Progress page")
     def progress_page(self, obj: BulkAction) -> str:

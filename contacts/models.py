@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from jobs.models import JobStatus, ResumableJob
+
 
 class FieldType(models.TextChoices):
     TEXT = "text", "Text"
@@ -242,12 +244,12 @@ class ApiIdempotencyRecord(models.Model):
         ]
 
 
-class BulkAction(models.Model):
+class BulkAction(ResumableJob):
     """A bulk action from the contact list on more contacts than a request should handle.
 
-    The contacts are fixed when it is confirmed (``contact_ids``, the count the person saw);
-    a background task works through them in chunks, committing ``done`` with each chunk, so a
-    stopped or killed worker resumes where it was.
+    The contacts are fixed when it is confirmed (:class:`BulkActionContact`, the count the
+    person saw); a background task works through them in chunks, committing ``done`` with
+    each chunk, so a stopped or killed worker resumes where it was (see ``jobs.runner``).
     """
 
     class Kind(models.TextChoices):
@@ -255,40 +257,33 @@ class BulkAction(models.Model):
         TAGS_REMOVE = "tags_remove", "Remove tags"
         DELETE = "delete", "Delete"
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        COMPLETED = "completed", "Completed"
-        FAILED = "failed", "Failed"
+    Status = JobStatus
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     tag_names = models.JSONField(default=list, blank=True)
-    contact_ids = models.JSONField(default=list, blank=True)
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0, help_text="Contacts worked through.")
     changed = models.PositiveIntegerField(default=0, help_text="Contacts changed or deleted.")
     return_url = models.CharField(max_length=2000, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    error_message = models.TextField(blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(ResumableJob.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.total} contacts ({self.get_status_display()})"
 
-    @property
-    def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
-    @property
-    def percent_done(self) -> int:
-        return 100 if not self.total else min(100, self.done * 100 // self.total)
+class BulkActionContact(models.Model):
+    """One contact of a bulk action, in the order the action works through them.
+
+    Not a foreign key to the contact: a delete action removes the contacts it lists.
+    """
+
+    action = models.ForeignKey(BulkAction, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+    contact_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["action", "position"], name="bulkactioncontact_position_unique"
+            )
+        ]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from contacthub.workers import shutdown_requested
-from contacts import services
+from contacts.models import BulkAction
+from jobs.registry import job_kind_for
+from jobs.services import job_run_in_worker
 
 
 @task()
 def run_bulk_action(action_id: int) -> dict[str, int | str]:
     """Carry out (or carry on with) a bulk action from the contact list."""
-    with shutdown_requested() as stopping:
-        action = services.bulk_action_run(action_id=action_id, should_stop=stopping.is_set)
+    action = job_run_in_worker(job_kind_for(BulkAction), job_id=action_id)
     return {"status": action.status, "done": action.done}

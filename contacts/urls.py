@@ -38,6 +38,7 @@ urlpatterns = [
     path("list/views/<int:pk>/delete/", list_settings.saved_view_delete, name="list-view-delete"),
     path("list/bulk/", list_bulk.bulk_action, name="list-bulk"),
     path("list/bulk/<int:pk>/", list_bulk.bulk_status, name="bulk-status"),
+    path("list/bulk/actions/", list_bulk.bulk_actions, name="bulk-actions"),
     path("list/export.csv", list_bulk.export_csv, name="list-export"),
     # --- end Contact list ---
     # --- Settings > API keys ---

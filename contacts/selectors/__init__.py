@@ -7,7 +7,7 @@
 - ``bulk``: background bulk actions still running.
 """
 
-from contacts.selectors.bulk import running_bulk_actions
+from contacts.selectors.bulk import recent_bulk_actions, running_bulk_actions
 from contacts.selectors.contact import (
     TAG_SUGGESTION_LIMIT,
     TIMELINE_PAGE_SIZE,
@@ -62,6 +62,7 @@ __all__ = [
     "page_with_count",
     "parse_list_query",
     "query_from_saved",
+    "recent_bulk_actions",
     "running_bulk_actions",
     "saved_view_get",
     "saved_views_for",

@@ -16,8 +16,9 @@ else writes those models. One module per capability:
 from contacts.services.actor import Actor
 from contacts.services.attributes import attribute_create, attribute_update
 from contacts.services.bulk import (
+    BULK_ACTIONS,
     BULK_CHUNK,
-    bulk_action_resume_if_stalled,
+    bulk_action_contact_ids,
     bulk_action_run,
     bulk_action_start,
     bulk_inline_limit,
@@ -59,6 +60,7 @@ from contacts.services.planning import contact_values_errors
 from contacts.services.tags import MAX_TAG_LENGTH, tag_create, tag_update, tags_get_or_create
 
 __all__ = [
+    "BULK_ACTIONS",
     "BULK_CHUNK",
     "IMPORT_CREATED",
     "IMPORT_UNCHANGED",
@@ -75,7 +77,7 @@ __all__ = [
     "VersionConflict",
     "attribute_create",
     "attribute_update",
-    "bulk_action_resume_if_stalled",
+    "bulk_action_contact_ids",
     "bulk_action_run",
     "bulk_action_start",
     "bulk_inline_limit",

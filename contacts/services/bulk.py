@@ -3,22 +3,27 @@ at a time; above ``CONTACTHUB_BULK_INLINE_LIMIT`` contacts as a background task.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
 from contacts.fields import TAGS
-from contacts.models import Activity, BulkAction, Contact, ContactTag, Tag
+from contacts.models import Activity, BulkAction, BulkActionContact, Contact, ContactTag, Tag
 from contacts.services.actor import Actor
 from contacts.services.contacts import contacts_delete
 from contacts.services.errors import ContactInputError, FieldError, ServiceError
 from contacts.services.tags import tags_get_or_create
+from contacts.tasks import run_bulk_action
+from jobs.models import FINISHED
+from jobs.registry import JobKind, PruneReport
+from jobs.runner import JobRun, job_run
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +151,11 @@ def bulk_action_start(
     names: Sequence[str] = (),
     return_url: str = "",
 ) -> BulkAction:
-    """Fix the contacts of a bulk action now and queue it; tags are checked (and created) now."""
+    """Fix the contacts of a bulk action now and queue it; tags are checked (and created) now.
+
+    The contacts' ids go into :class:`BulkActionContact`, a chunk of rows per INSERT, in id
+    order; the run reads them back a chunk at a time.
+    """
     names = [n for n in names if isinstance(n, str) and n.strip()]
     if kind not in BulkAction.Kind.values:
         raise ServiceError(f"unknown bulk action {kind!r}", field="action")
@@ -155,24 +164,30 @@ def bulk_action_start(
     with transaction.atomic():
         if kind == BulkAction.Kind.TAGS_ADD:
             names = [tag.name for tag in tags_get_or_create(names=names)]
-        ids = _bulk_contact_ids(contacts)
+        ids = sorted(_bulk_contact_ids(contacts))
         action = BulkAction.objects.create(
             kind=kind,
             tag_names=names,
-            contact_ids=ids,
             total=len(ids),
             created_by=actor.user,
             return_url=return_url if len(return_url) <= 2000 else "",
         )
-        transaction.on_commit(lambda: _bulk_action_enqueue(action.pk))
+        for start in range(0, len(ids), BULK_CHUNK):
+            BulkActionContact.objects.bulk_create(
+                BulkActionContact(action=action, position=start + offset, contact_id=contact_id)
+                for offset, contact_id in enumerate(ids[start : start + BULK_CHUNK])
+            )
+        transaction.on_commit(lambda: BULK_ACTIONS.enqueue(action.pk))
     logger.info("bulk action %s (%s on %s contacts) queued", action.pk, kind, len(ids))
     return action
 
 
-def _bulk_action_enqueue(action_id: int) -> None:
-    from contacts.tasks import run_bulk_action
-
-    run_bulk_action.enqueue(action_id)
+def bulk_action_contact_ids(action: BulkAction, *, start: int, count: int) -> list[int]:
+    """The action's contacts at positions ``start`` to ``start + count``, in order."""
+    rows = BulkActionContact.objects.filter(
+        action=action, position__gte=start, position__lt=start + count
+    )
+    return list(rows.order_by("position").values_list("contact_id", flat=True))
 
 
 def _bulk_apply(actor: Actor, kind: str, ids: list[int], names: list[str]) -> int:
@@ -183,77 +198,76 @@ def _bulk_apply(actor: Actor, kind: str, ids: list[int], names: list[str]) -> in
     return contacts_delete(actor=actor, contacts=Contact.objects.filter(pk__in=ids))
 
 
+def bulk_action_work(run: JobRun, *, chunk_size: int = BULK_CHUNK) -> Generator[None, None, None]:
+    """The action, a committed chunk of contacts at a time, after the last committed one."""
+    action = run.job
+    assert isinstance(action, BulkAction)
+    actor = Actor.web(action.created_by) if action.created_by else Actor.system()
+    while True:
+        with run.checkpoint() as action:
+            assert isinstance(action, BulkAction)
+            chunk = bulk_action_contact_ids(action, start=action.done, count=chunk_size)
+            changed = _bulk_apply(actor, action.kind, chunk, action.tag_names) if chunk else 0
+            action.done += len(chunk)
+            action.changed += changed
+            if not chunk or action.done >= action.total:
+                action.status = BulkAction.Status.COMPLETED
+        yield
+
+
 def bulk_action_run(
     *,
     action_id: int,
     chunk_size: int = BULK_CHUNK,
     should_stop: Callable[[], bool] | None = None,
 ) -> BulkAction:
-    """Work through a queued bulk action, a committed chunk at a time (the task's body).
+    """Work through a queued bulk action outside a worker (tests, the bench), as its task does.
 
-    A run owns the action through its ``attempts`` number; should another run take over (this
-    one was thought dead), it stops at its next chunk. ``should_stop`` (the worker is shutting
-    down) hands the action back to the queue after the current chunk.
+    ``should_stop`` is asked after each committed chunk: yes hands the action back to the
+    queue. Failures are recorded on the action (see ``jobs.runner.job_run``).
     """
-    with transaction.atomic():
-        action = BulkAction.objects.select_for_update().get(pk=action_id)
-        if action.status != BulkAction.Status.QUEUED:
-            return action
-        now = timezone.now()
-        action.status = BulkAction.Status.RUNNING
-        action.started_at = action.started_at or now
-        action.heartbeat_at = now
-        action.attempts += 1
-        action.save()
-    ids, run = action.contact_ids, action.attempts
-    actor = Actor.web(action.created_by) if action.created_by else Actor.system()
-    progress = BulkAction.objects.defer("contact_ids").select_for_update()
-    try:
-        while True:
-            chunk = ids[action.done : action.done + chunk_size]
-            with transaction.atomic():
-                action = progress.get(pk=action_id)
-                if action.status != BulkAction.Status.RUNNING or action.attempts != run:
-                    logger.warning("bulk action %s was taken over; stopping", action_id)
-                    return action
-                changed = _bulk_apply(actor, action.kind, chunk, action.tag_names) if chunk else 0
-                action.done += len(chunk)
-                action.changed += changed
-                action.heartbeat_at = timezone.now()
-                if action.done >= action.total:
-                    action.status = BulkAction.Status.COMPLETED
-                    action.finished_at = action.heartbeat_at
-                elif should_stop is not None and should_stop():
-                    action.status = BulkAction.Status.QUEUED
-                    transaction.on_commit(lambda: _bulk_action_enqueue(action_id))
-                action.save(
-                    update_fields=["done", "changed", "heartbeat_at", "status", "finished_at"]
-                )
-            if action.status != BulkAction.Status.RUNNING:
-                return action
-    except Exception:
-        logger.exception("bulk action %s failed", action_id)
-        BulkAction.objects.filter(pk=action_id, attempts=run).update(
-            status=BulkAction.Status.FAILED,
-            finished_at=timezone.now(),
-            error_message="an unexpected error (the details are in the server log)",
-        )
-        raise
+    work = functools.partial(bulk_action_work, chunk_size=chunk_size)
+    action = job_run(BULK_ACTIONS, job_id=action_id, work=work, should_stop=should_stop)
+    assert isinstance(action, BulkAction)
+    return action
 
 
-def bulk_action_resume_if_stalled(*, action_id: int) -> bool:
-    """Queue a running action again when its worker stopped committing (killed or lost)."""
-    stale = timedelta(seconds=int(settings.BULKUPLOAD_STALE_SECONDS))
-    with transaction.atomic():
-        queued = BulkAction.objects.filter(
-            pk=action_id,
-            status=BulkAction.Status.RUNNING,
-            heartbeat_at__lt=timezone.now() - stale,
-        ).update(status=BulkAction.Status.QUEUED, heartbeat_at=timezone.now())
-        if queued:
-            logger.warning("bulk action %s stalled; queued again", action_id)
-            transaction.on_commit(lambda: _bulk_action_enqueue(action_id))
-    return bool(queued)
+def bulk_actions_prune(*, older_than: timedelta, dry_run: bool) -> PruneReport:
+    """Forget the contact selections of bulk actions finished more than ``older_than`` ago.
+
+    The action itself (kind, status, counts) stays for the list of bulk actions.
+    """
+    cutoff = timezone.now() - older_than
+    finished = BulkAction.objects.filter(status__in=FINISHED, finished_at__lt=cutoff)
+    selections = BulkActionContact.objects.filter(action__in=finished)
+    counts = dict(
+        selections.order_by()
+        .values_list("action_id")
+        .annotate(rows=Count("pk"))
+        .values_list("action_id", "rows")
+    )
+    verb = "would remove" if dry_run else "removed"
+    lines = [
+        f"Bulk action {action.pk} {action} finished {action.finished_at:%Y-%m-%d}: "
+        f"{verb} {counts[action.pk]:,} selected contact id(s)"
+        for action in BulkAction.objects.filter(pk__in=counts).order_by("pk")
+    ]
+    if not dry_run and counts:
+        BulkActionContact.objects.filter(action_id__in=list(counts)).delete()
+    rows = sum(counts.values())
+    return PruneReport(
+        lines=lines, summary=f"{len(counts)} bulk action(s), {rows:,} selected contact id(s)"
+    )
+
+
+BULK_ACTIONS = JobKind(
+    name="bulk_actions",
+    noun="bulk action",
+    model=BulkAction,
+    task=run_bulk_action,
+    work=bulk_action_work,
+    prune=bulk_actions_prune,
+)
 
 
 def _bulk_activity(actor: Actor, contact_id: int, changes: dict[str, Any], now: Any) -> Activity:

@@ -25,7 +25,13 @@ from contacts.fields import FieldRegistry, field_registry
 from contacts.forms import BULK_ACTIONS, BULK_PERMISSIONS, BulkActionForm
 from contacts.http import HtmxHttpRequest
 from contacts.models import BulkAction, Contact
-from contacts.selectors import ListQuery, contact_list_for, list_columns, parse_list_query
+from contacts.selectors import (
+    ListQuery,
+    contact_list_for,
+    list_columns,
+    parse_list_query,
+    recent_bulk_actions,
+)
 from contacts.services import Actor, ServiceError
 from contacts.tables import export_columns, export_csv_lines
 from contacts.views.contact_list import list_url
@@ -86,18 +92,29 @@ def bulk_action(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 @permission_required("contacts.view_contact", raise_exception=True)
 def bulk_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """Progress of a bulk action that runs in the background (polled while it runs)."""
-    job = get_object_or_404(BulkAction.objects.defer("contact_ids"), pk=pk)
+    """Progress of a bulk action that runs in the background (polled while it runs).
+
+    A read only: a stalled action is resumed by the workers or ``manage.py resume_jobs``.
+    """
+    job = get_object_or_404(BulkAction, pk=pk)
     if not request.user.has_perm(PERMISSIONS[job.kind]):
         raise PermissionDenied
-    if job.status == BulkAction.Status.RUNNING and services.bulk_action_resume_if_stalled(
-        action_id=job.pk
-    ):
-        job.refresh_from_db(fields=["status", "heartbeat_at"])
     context = {"job": job}
     if request.htmx:
         return render(request, "contacts/bulk_status.html#progress", context)
     return render(request, "contacts/bulk_status.html", context)
+
+
+@require_GET
+@permission_required("contacts.view_contact", raise_exception=True)
+def bulk_actions(request: HtmxHttpRequest) -> HttpResponse:
+    """The latest background bulk actions, finished or not, of the kinds this user may run."""
+    kinds = [kind for kind in BulkAction.Kind.values if request.user.has_perm(PERMISSIONS[kind])]
+    if not kinds:  # a viewer runs no bulk action in the background
+        raise PermissionDenied
+    actions = recent_bulk_actions(kinds=kinds)
+    context = {"actions": actions, "inline_limit": services.bulk_inline_limit()}
+    return render(request, "contacts/bulk_actions.html", context)
 
 
 def _perform(

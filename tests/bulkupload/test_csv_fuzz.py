@@ -139,7 +139,7 @@ def test_the_import_accounts_for_every_row(written: Written, make_job, run_job) 
     assert job.status == UploadJob.Status.COMPLETED, job.error_message
     imported = job.rows_created + job.rows_updated + job.rows_unchanged
     reported = job.problems.count()
-    assert imported + reported == job.rows_total == len(written.rows)
+    assert imported + reported == job.total == len(written.rows)
     assert reported == job.rows_skipped + job.rows_failed
     reasons = dict(job.problems.values_list("row_number", "reason"))
     for number, (_, expected, problem) in enumerate(written.rows, start=2):

@@ -11,16 +11,20 @@ import os
 import signal
 import time
 from dataclasses import dataclass
+from io import StringIO
 
 import psycopg
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
 from bulkupload import services
+from bulkupload.importing import UPLOADS
 from bulkupload.models import UploadJob
 from contacts import services as contact_services
 from contacts.models import Activity, Contact, ContactTag
+from jobs.services import job_resume_if_stalled
 from tests.bulkupload.workers import enqueue_on_database_backend, on_postgres, start_worker, wait
 
 pytestmark = [on_postgres, pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -54,8 +58,8 @@ class Outcome:
 def outcome(job: UploadJob) -> Outcome:
     job.refresh_from_db()
     counts = (
-        job.rows_total,
-        job.rows_done,
+        job.total,
+        job.done,
         job.rows_created,
         job.rows_updated,
         job.rows_unchanged,
@@ -101,12 +105,12 @@ def test_sigkilled_worker_in_a_50000_row_upload_ends_like_a_clean_run(
     assert len(expected.contacts) == expected.counts[2] == expected.tag_links
     empty_contact_tables()
 
-    monkeypatch.setattr(services, "_enqueue", enqueue_on_database_backend)
+    monkeypatch.setattr(UPLOADS, "enqueue", enqueue_on_database_backend)
     job = make_job(text)
     confirm_for_worker(job, editor, tag)
     worker = start_worker(media_root)
     try:
-        wait(lambda: UploadJob.objects.get(pk=job.pk).rows_done >= 15_000, timeout=300)
+        wait(lambda: UploadJob.objects.get(pk=job.pk).done >= 15_000, timeout=300)
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
     finally:
@@ -114,14 +118,14 @@ def test_sigkilled_worker_in_a_50000_row_upload_ends_like_a_clean_run(
             worker.kill()
     job.refresh_from_db()
     assert job.status == UploadJob.Status.RUNNING
-    assert 15_000 <= job.rows_done < rows, "the worker must die mid-file"
+    assert 15_000 <= job.done < rows, "the worker must die mid-file"
     assert Contact.objects.count() == job.rows_created  # committed batches only
 
     settings.BULKUPLOAD_STALE_SECONDS = 1
     time.sleep(1.5)
     worker = start_worker(media_root)
     try:
-        assert services.upload_job_resume_if_stalled(job_id=job.pk)
+        assert job_resume_if_stalled(UPLOADS, job_id=job.pk)
         wait(lambda: UploadJob.objects.get(pk=job.pk).is_finished, timeout=300)
     finally:
         worker.send_signal(signal.SIGTERM)
@@ -183,7 +187,7 @@ def finish_with_a_new_worker(job_id: int, media_root) -> UploadJob:
 
 def assert_every_row_once(job: UploadJob, rows: int) -> None:
     assert job.status == UploadJob.Status.COMPLETED
-    assert job.rows_done == job.rows_created == job.rows_total == rows
+    assert job.done == job.rows_created == job.total == rows
     assert Contact.objects.count() == rows
     assert Activity.objects.filter(upload_job_id=job.pk).count() == rows
 
@@ -198,13 +202,13 @@ def test_database_restart_mid_upload_the_same_run_carries_on(
     make_job, editor, media_root, monkeypatch
 ):
     rows = 20_000
-    monkeypatch.setattr(services, "_enqueue", enqueue_on_database_backend)
+    monkeypatch.setattr(UPLOADS, "enqueue", enqueue_on_database_backend)
     job = make_job(big_csv(rows))
     services.upload_job_confirm(job=job, user=editor)
     outage = DatabaseOutage()
     worker = start_worker(media_root)
     try:
-        wait(lambda: assert_reports_only_committed_rows(job.pk).rows_done >= 4000, timeout=300)
+        wait(lambda: assert_reports_only_committed_rows(job.pk).done >= 4000, timeout=300)
         outage.begin()
         try:
             for _ in range(30):  # three seconds without a database for the worker
@@ -220,21 +224,21 @@ def test_database_restart_mid_upload_the_same_run_carries_on(
         worker.wait(timeout=30)
     job.refresh_from_db()
     assert job.attempts == 1  # the same run reconnected and went on after its last batch
-    assert 4000 <= during.rows_done < rows
+    assert 4000 <= during.done < rows
     assert_every_row_once(job, rows)
 
 
-def test_database_gone_longer_than_the_wait_job_keeps_progress_and_staff_resume_it(
+def test_database_gone_longer_than_the_wait_job_keeps_progress_and_resume_jobs_resumes_it(
     make_job, editor, editor_client, media_root, monkeypatch, settings
 ):
     rows = 10_000
-    monkeypatch.setattr(services, "_enqueue", enqueue_on_database_backend)
+    monkeypatch.setattr(UPLOADS, "enqueue", enqueue_on_database_backend)
     job = make_job(big_csv(rows))
     services.upload_job_confirm(job=job, user=editor)
     outage = DatabaseOutage()
     worker = start_worker(media_root, BULKUPLOAD_DATABASE_WAIT_SECONDS="1")
     try:
-        wait(lambda: UploadJob.objects.get(pk=job.pk).rows_done >= 2000, timeout=300)
+        wait(lambda: UploadJob.objects.get(pk=job.pk).done >= 2000, timeout=300)
         outage.begin()
         try:
             exit_code = wait(lambda: worker.poll(), timeout=60)  # it gives up and stops
@@ -245,13 +249,17 @@ def test_database_gone_longer_than_the_wait_job_keeps_progress_and_staff_resume_
             worker.kill()
     assert exit_code != 0
     stopped = assert_reports_only_committed_rows(job.pk)
-    assert stopped.status == UploadJob.Status.RUNNING and 2000 <= stopped.rows_done < rows
+    assert stopped.status == UploadJob.Status.RUNNING and 2000 <= stopped.done < rows
     assert Contact.objects.count() == stopped.rows_created  # progress kept, nothing extra
 
     settings.BULKUPLOAD_STALE_SECONDS = 1
     time.sleep(1.5)
     page = editor_client.get(reverse("bulkupload:job", args=[job.pk]))  # staff open the job
-    assert page.status_code == 200
+    assert page.status_code == 200 and 'data-testid="job-stalled"' in page.content.decode()
+    assert UploadJob.objects.get(pk=job.pk).status == UploadJob.Status.RUNNING  # a GET reads
+    out = StringIO()
+    call_command("resume_jobs", stdout=out)  # what serve-prod runs when a worker restarts
+    assert f"1 upload(s) queued again: [{job.pk}]" in out.getvalue()
     assert UploadJob.objects.get(pk=job.pk).status == UploadJob.Status.QUEUED
     job = finish_with_a_new_worker(job.pk, media_root)
     assert job.attempts == 2
@@ -262,12 +270,12 @@ def test_sigterm_stops_the_worker_at_a_batch_boundary_and_the_next_one_carries_o
     make_job, editor, media_root, monkeypatch
 ):
     rows = 20_000
-    monkeypatch.setattr(services, "_enqueue", enqueue_on_database_backend)
+    monkeypatch.setattr(UPLOADS, "enqueue", enqueue_on_database_backend)
     job = make_job(big_csv(rows))
     services.upload_job_confirm(job=job, user=editor)
     worker = start_worker(media_root)
     try:
-        wait(lambda: UploadJob.objects.get(pk=job.pk).rows_done >= 3000, timeout=300)
+        wait(lambda: UploadJob.objects.get(pk=job.pk).done >= 3000, timeout=300)
         worker.send_signal(signal.SIGTERM)  # a deploy or `systemctl stop`
         assert worker.wait(timeout=20) == 0  # within a batch, not after the whole file
     finally:
@@ -275,7 +283,7 @@ def test_sigterm_stops_the_worker_at_a_batch_boundary_and_the_next_one_carries_o
             worker.kill()
     handed_back = assert_reports_only_committed_rows(job.pk)
     assert handed_back.status == UploadJob.Status.QUEUED and handed_back.lease == ""
-    assert 3000 <= handed_back.rows_done < rows
+    assert 3000 <= handed_back.done < rows
     assert Contact.objects.count() == handed_back.rows_created
 
     job = finish_with_a_new_worker(job.pk, media_root)  # it picks the queued job up by itself

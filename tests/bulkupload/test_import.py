@@ -48,7 +48,7 @@ def test_messy_file_imports_and_accounts_for_every_row(make_job, run_job):
     job = run_job(job)
     assert job.status == UploadJob.Status.COMPLETED
     assert totals(job) == {"created": 1, "updated": 1, "unchanged": 0, "skipped": 2, "failed": 3}
-    assert job.rows_done == job.rows_accounted == job.rows_total == 7
+    assert job.done == job.rows_accounted == job.total == 7
 
     asha = Contact.objects.get(phone="+919876500001")
     assert asha.name == "Asha"

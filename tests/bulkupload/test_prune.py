@@ -60,7 +60,7 @@ def test_old_finished_job_loses_its_file_and_keeps_its_row(finished_job):
     job.refresh_from_db()
     assert job.file_removed_at is not None
     assert job.status == UploadJob.Status.COMPLETED
-    assert (job.rows_created, job.rows_skipped, job.rows_failed, job.rows_done) == (1, 1, 1, 3)
+    assert (job.rows_created, job.rows_skipped, job.rows_failed, job.done) == (1, 1, 1, 3)
     assert list(job.problems.values_list("row_number", "kind", "reason", "cells")) == problems
     assert f"Upload {job.pk} contacts.csv (Completed, finished " in output
     assert f"removed {name} ({len(TEXT):,} bytes)" in output

@@ -8,11 +8,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from bulkupload import services
+from bulkupload import importing, services
+from bulkupload.importing import UPLOADS, upload_job_work
 from bulkupload.models import UploadJob
 from contacts import services as contact_services
 from contacts.models import Activity, Contact
 from contacts.services import Actor
+from jobs.runner import MAX_RETRIES_PER_CHUNK, LeaseLost, job_claim
+from jobs.services import job_resume_if_stalled
 from tests.bulkupload.workers import enqueue_on_database_backend, on_postgres, start_worker, wait
 
 
@@ -31,7 +34,7 @@ def confirm_without_running(job: UploadJob, user) -> UploadJob:
 
 def assert_every_row_once(job: UploadJob, rows: int) -> None:
     assert job.status == UploadJob.Status.COMPLETED
-    assert job.rows_done == job.rows_accounted == job.rows_total == rows
+    assert job.done == job.rows_accounted == job.total == rows
     assert Activity.objects.filter(upload_job_id=job.pk).count() == (
         job.rows_created + job.rows_updated
     )
@@ -42,7 +45,7 @@ def assert_every_row_once(job: UploadJob, rows: int) -> None:
 def test_run_killed_between_batches_resumes_without_duplicates(
     make_job, editor, monkeypatch, settings, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(services, "BATCH_SIZE", 10)
+    monkeypatch.setattr(importing, "BATCH_SIZE", 10)
     text = big_csv(45) + "Again,9800000003,91,X\n"  # a duplicate of a row before the kill
     job = confirm_without_running(make_job(text), editor)
     real_batch = contact_services.contacts_import_batch
@@ -56,17 +59,17 @@ def test_run_killed_between_batches_resumes_without_duplicates(
 
     monkeypatch.setattr(contact_services, "contacts_import_batch", dying_batch)
     with pytest.raises(SystemExit):
-        services.upload_job_run(job_id=job.pk, batch_size=10)
+        importing.upload_job_run(job_id=job.pk, batch_size=10)
     job.refresh_from_db()
-    assert (job.status, job.rows_done, job.last_row_number) == ("running", 20, 21)
+    assert (job.status, job.done, job.last_row_number) == ("running", 20, 21)
     assert Contact.objects.count() == 20
 
     monkeypatch.setattr(contact_services, "contacts_import_batch", real_batch)
     settings.BULKUPLOAD_STALE_SECONDS = 60
-    assert not services.upload_job_resume_if_stalled(job_id=job.pk)  # still fresh
+    assert not job_resume_if_stalled(UPLOADS, job_id=job.pk)  # still fresh
     UploadJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.upload_job_resume_if_stalled(job_id=job.pk)
+        assert job_resume_if_stalled(UPLOADS, job_id=job.pk)
     job.refresh_from_db()
     assert_every_row_once(job, 46)
     assert (job.rows_created, job.rows_skipped, job.attempts) == (45, 1, 2)
@@ -78,11 +81,11 @@ def test_run_killed_between_batches_resumes_without_duplicates(
 @pytest.mark.django_db
 def test_old_run_stops_when_another_took_over(make_job, editor):
     job = confirm_without_running(make_job(big_csv(5)), editor)
-    claimed = services._claim(job.pk)
-    assert claimed is not None
+    run = job_claim(UPLOADS, job.pk)
+    assert run is not None
     UploadJob.objects.filter(pk=job.pk).update(lease="someone-else")
-    with pytest.raises(services.LeaseLost):
-        services._run(claimed[0], claimed[1], 2, None)
+    with pytest.raises(LeaseLost):
+        list(upload_job_work(run, batch_size=2))
     assert not Contact.objects.exists()
 
 
@@ -91,14 +94,14 @@ def test_cancel_stops_at_a_batch_boundary(make_job, editor, monkeypatch):
     job = confirm_without_running(make_job(big_csv(30)), editor)
 
     def cancel_after_first_batch(progress):
-        if progress.rows_done == 10:
+        if progress.done == 10:
             services.upload_job_cancel(job=job)
 
-    job = services.upload_job_run(
+    job = importing.upload_job_run(
         job_id=job.pk, batch_size=10, on_progress=cancel_after_first_batch
     )
     assert job.status == UploadJob.Status.CANCELLED
-    assert (job.rows_done, job.rows_created, job.last_row_number) == (10, 10, 11)
+    assert (job.done, job.rows_created, job.last_row_number) == (10, 10, 11)
     assert Contact.objects.count() == 10
 
 
@@ -115,7 +118,7 @@ def test_two_uploads_and_api_writes_on_the_same_contacts_lose_no_update(
     for job in (first, second):
         mapping = list(job.column_mapping)
         services.upload_job_set_mapping(job=job, mapping=mapping, list_separator=";")
-    monkeypatch.setattr(services, "_enqueue", enqueue_on_database_backend)
+    monkeypatch.setattr(UPLOADS, "enqueue", enqueue_on_database_backend)
     services.upload_job_confirm(job=first, user=editor)
     services.upload_job_confirm(job=second, user=editor)
     workers = [start_worker(media_root), start_worker(media_root)]
@@ -168,7 +171,7 @@ def test_resume_command_requeues_only_stalled_jobs(make_job, editor, settings):
 def test_lost_connection_mid_batch_the_run_reconnects_and_carries_on(make_job, editor, monkeypatch):
     from django.db import OperationalError
 
-    monkeypatch.setattr(services, "_enqueue", lambda job_id: None)  # run below, by hand
+    monkeypatch.setattr(UPLOADS, "enqueue", lambda job_id: None)  # run below, by hand
     job = confirm_without_running(make_job(big_csv(35)), editor)
     real_batch = contact_services.contacts_import_batch
     calls = {"n": 0}
@@ -180,7 +183,7 @@ def test_lost_connection_mid_batch_the_run_reconnects_and_carries_on(make_job, e
         return real_batch(**kwargs)
 
     monkeypatch.setattr(contact_services, "contacts_import_batch", flaky_batch)
-    job = services.upload_job_run(job_id=job.pk, batch_size=10)
+    job = importing.upload_job_run(job_id=job.pk, batch_size=10)
     assert (job.status, job.attempts, calls["n"]) == ("completed", 1, 6)
     assert_every_row_once(job, 35)
     assert Contact.objects.count() == job.rows_created == 35
@@ -192,7 +195,7 @@ def test_the_same_batch_failing_every_time_fails_the_job_visibly_keeping_progres
 ):
     from django.db import OperationalError
 
-    monkeypatch.setattr(services, "_enqueue", lambda job_id: None)  # run below, by hand
+    monkeypatch.setattr(UPLOADS, "enqueue", lambda job_id: None)  # run below, by hand
     job = confirm_without_running(make_job(big_csv(35)), editor)
     real_batch = contact_services.contacts_import_batch
     calls = {"n": 0}
@@ -205,19 +208,19 @@ def test_the_same_batch_failing_every_time_fails_the_job_visibly_keeping_progres
 
     monkeypatch.setattr(contact_services, "contacts_import_batch", broken_after_first)
     with pytest.raises(OperationalError):
-        services.upload_job_run(job_id=job.pk, batch_size=10)
+        importing.upload_job_run(job_id=job.pk, batch_size=10)
     job.refresh_from_db()
     assert job.status == UploadJob.Status.FAILED
     assert "unexpected error" in job.error_message
-    assert (job.rows_done, job.rows_created, job.last_row_number) == (10, 10, 11)
+    assert (job.done, job.rows_created, job.last_row_number) == (10, 10, 11)
     assert Contact.objects.count() == 10
-    assert calls["n"] == 1 + 1 + services.MAX_RETRIES_PER_BATCH  # one batch, then 1 + retries
+    assert calls["n"] == 1 + 1 + MAX_RETRIES_PER_CHUNK  # one batch, then 1 + retries
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_stopping_worker_hands_the_job_back_at_a_batch_boundary(make_job, editor, monkeypatch):
     queued: list[int] = []
-    monkeypatch.setattr(services, "_enqueue", queued.append)
+    monkeypatch.setattr(UPLOADS, "enqueue", queued.append)
     job = confirm_without_running(make_job(big_csv(35)), editor)
     assert queued == [job.pk]
     stop_after = {"batches": 2}
@@ -226,30 +229,11 @@ def test_a_stopping_worker_hands_the_job_back_at_a_batch_boundary(make_job, edit
         stop_after["batches"] -= 1
         return stop_after["batches"] <= 0
 
-    job = services.upload_job_run(job_id=job.pk, batch_size=10, should_stop=should_stop)
-    assert (job.status, job.lease, job.rows_done, job.last_row_number) == ("queued", "", 20, 21)
+    job = importing.upload_job_run(job_id=job.pk, batch_size=10, should_stop=should_stop)
+    assert (job.status, job.lease, job.done, job.last_row_number) == ("queued", "", 20, 21)
     assert queued == [job.pk, job.pk]  # queued again for the next worker
     assert Contact.objects.count() == 20
 
-    job = services.upload_job_run(job_id=job.pk, batch_size=10)
+    job = importing.upload_job_run(job_id=job.pk, batch_size=10)
     assert job.attempts == 2
     assert_every_row_once(job, 35)
-
-
-def test_shutdown_signal_sets_the_event_and_still_reaches_the_workers_handler():
-    import os
-
-    from contacthub.workers import shutdown_requested
-
-    seen: list[int] = []
-    previous = signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(signum))
-    try:
-        with shutdown_requested() as stopping:
-            assert not stopping.is_set()
-            os.kill(os.getpid(), signal.SIGTERM)
-            assert stopping.is_set()
-        assert seen == [signal.SIGTERM]
-        os.kill(os.getpid(), signal.SIGTERM)  # the worker's handler is back in place
-        assert seen == [signal.SIGTERM, signal.SIGTERM]
-    finally:
-        signal.signal(signal.SIGTERM, previous)

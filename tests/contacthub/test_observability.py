@@ -17,7 +17,11 @@ def test_health_is_public_and_reports_database_and_workers(client: Client):
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "workers": "ok", "uploads": "ok"},
+        "checks": {"database": "ok", "workers": "ok", "jobs": "ok"},
+        "jobs": {
+            "bulk_actions": {"running": 0, "stalled": 0},
+            "uploads": {"running": 0, "stalled": 0},
+        },
     }
 
 
@@ -51,8 +55,9 @@ def test_health_reports_a_running_upload_whose_worker_went_silent(client: Client
     UploadJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=3))
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["checks"]["uploads"].startswith("stalled: 1 running upload(s)")
-    assert f"ids [{job.pk}]" in response.json()["checks"]["uploads"]
+    assert response.json()["checks"]["jobs"].startswith("stalled: 1 running upload(s)")
+    assert f"ids [{job.pk}]" in response.json()["checks"]["jobs"]
+    assert response.json()["jobs"]["uploads"] == {"running": 1, "stalled": 1}
 
 
 def test_every_response_carries_a_request_id_and_keeps_a_sane_incoming_one(client: Client):

@@ -11,7 +11,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bulkupload import services
+from bulkupload import importing, services
 from bulkupload.csvfile import CsvRefused
 from bulkupload.mapping import has_phone, mappable_fields
 from contacts.fields import field_registry
@@ -136,13 +136,13 @@ class Command(BaseCommand):
         except ContactInputError as exc:
             raise CommandError(str(exc)) from None
         started = time.monotonic()
-        job = services.upload_job_run(
+        job = importing.upload_job_run(
             job_id=job.pk, batch_size=options["batch_size"], on_progress=self._progress(started)
         )
         sys.stderr.write("\n")
         elapsed = time.monotonic() - started
         self.stdout.write(
-            f"{job.get_status_display()} in {elapsed:.1f} s: {job.rows_done:,} rows; created "
+            f"{job.get_status_display()} in {elapsed:.1f} s: {job.done:,} rows; created "
             f"{job.rows_created:,}, updated {job.rows_updated:,}, unchanged "
             f"{job.rows_unchanged:,}, skipped {job.rows_skipped:,}, failed {job.rows_failed:,}."
         )
@@ -157,9 +157,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Error report: {where}")
 
     def _progress(self, started: float):
-        def show(progress: services.Progress) -> None:
-            total = max(progress.rows_total, 1)
-            done = min(progress.rows_done, total)
+        def show(progress: importing.Progress) -> None:
+            total = max(progress.total, 1)
+            done = min(progress.done, total)
             width = 30
             filled = round(width * done / total)
             rate = done / max(time.monotonic() - started, 0.001)

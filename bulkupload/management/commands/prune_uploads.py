@@ -1,4 +1,5 @@
-"""Remove the stored files of old uploads (run it daily from cron or a systemd timer)."""
+"""Remove the stored files of old uploads (``manage.py prune_jobs`` does it for every kind of
+background job; this command is the uploads' part alone)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bulkupload import services
-from bulkupload.models import UploadJob
+from bulkupload import pruning
 
 
 class Command(BaseCommand):
@@ -34,27 +34,11 @@ class Command(BaseCommand):
         days: int = options["older_than_days"]
         if days < 0:
             raise CommandError("--older-than-days must be 0 or more")
-        result = services.upload_files_prune(
+        result = pruning.upload_files_prune(
             older_than=timedelta(days=days), dry_run=options["dry_run"]
         )
-        verb = "would remove" if result.dry_run else "removed"
         if options["verbosity"] >= 1:
-            for job in result.jobs:
-                self.stdout.write(self._job_line(job, verb))
-        summary = (
-            f"{len(result.jobs)} upload(s), {result.files} file(s), "
-            f"{result.bytes:,} bytes {'to free' if result.dry_run else 'freed'}"
-        )
-        if result.missing:
-            summary += f"; {result.missing} file(s) already gone"
+            for line in result.lines():
+                self.stdout.write(line)
         prefix = "Dry run, nothing removed: " if result.dry_run else "Pruned "
-        self.stdout.write(f"{prefix}{summary}.")
-
-    @staticmethod
-    def _job_line(job: services.PrunedJob, verb: str) -> str:
-        when = "uploaded" if job.status == UploadJob.Status.DRAFT else "finished"
-        parts = [f"{verb} {name} ({size:,} bytes)" for name, size in job.removed]
-        parts += [f"already gone: {name}" for name in job.missing]
-        files = "; ".join(parts) or "no files"
-        state = f"{job.status_label}, {when} {job.since:%Y-%m-%d}"
-        return f"Upload {job.job_id} {job.name} ({state}): {files}"
+        self.stdout.write(f"{prefix}{result.summary()}.")
