@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from bulkupload import csvfile, services
 from bulkupload.csvfile import CsvRefused
@@ -63,9 +64,7 @@ def _file_gone(request: HtmxHttpRequest, job: UploadJob) -> HttpResponse:
     )
     url = reverse("bulkupload:new")
     if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
+        return HttpResponseClientRedirect(url)
     return redirect(url)
 
 
@@ -242,9 +241,7 @@ def tag_new(request: HtmxHttpRequest) -> HttpResponse:
     else:
         error = "; ".join(e for errors in form.errors.values() for e in errors)
     response = HttpResponse(escape(f"Tag: {error}") if error else "")
-    response["HX-Retarget"] = "#tag-create-error"
-    response["HX-Reswap"] = "innerHTML"
-    return response
+    return reswap(retarget(response, "#tag-create-error"), "innerHTML")
 
 
 @require_http_methods(["GET", "POST"])

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from contacts import selectors, services
 from contacts.http import HtmxHttpRequest
@@ -36,7 +37,7 @@ def _render_tags(request: HtmxHttpRequest, pk: int, *, changed: bool, **extra: A
     contact = selectors.contact_page_contact(pk=pk)
     response = render(request, f"{TEMPLATE}#tags", tags_context(request, contact, **extra))
     if changed:
-        response["HX-Trigger"] = CHANGED_EVENT
+        trigger_client_event(response, CHANGED_EVENT)
     return response
 
 
