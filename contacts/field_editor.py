@@ -112,10 +112,26 @@ class FieldEditorForm(forms.Form):
             cleaned["value_coerced"] = None
         elif "value" in cleaned:
             try:
-                cleaned["value_coerced"] = self.field.parse(cleaned["value"])
+                cleaned["value_coerced"] = self._unless_unchanged(
+                    self.field.parse(cleaned["value"]), cleaned.get("expected_value")
+                )
             except CoercionError as exc:
                 self.add_error("value", str(exc))
         return cleaned
+
+    def _unless_unchanged(self, value: Any, expected: Any) -> Any:
+        """``expected`` when ``value`` is what the editor showed for it.
+
+        The editor shows a value at its own precision (a date-time to the minute): saved
+        untouched, it must keep the stored seconds, so that the save changes nothing. The
+        service still refuses ``expected`` if it is not the stored value.
+        """
+        kind = self.field.kind
+        if expected is not None and kind.editor_initial(value, self.tz) == kind.editor_initial(
+            expected, self.tz
+        ):
+            return expected
+        return value
 
     def value_for_service(self) -> Any:
         return self.cleaned_data["value_coerced"]
