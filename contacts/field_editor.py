@@ -19,6 +19,7 @@ from urllib.parse import unquote
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from contacts.fields import Field, attribute_key_for
 from contacts.kinds import DEFAULT_TYPE, TYPE_CHOICES, CoercionError
@@ -102,6 +103,16 @@ class FieldEditorForm(forms.Form):
         return self["value"].id_for_label
 
     # --- validation ---------------------------------------------------------------------------
+    def add_error(self, field: str | None, error: Any) -> None:
+        """Django's own messages ("Null characters are not allowed.") do not say which field
+        they are about; in a page of field rows every message must."""
+        if field == "value" and isinstance(error, ValidationError):
+            label = self.field.label
+            error = ValidationError(
+                [m if m.startswith(label) else f"{label}: {m}" for m in error.messages]
+            )
+        super().add_error(field, error)
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         try:

@@ -159,7 +159,8 @@ LIST_URLS = st.fixed_dictionaries(
     {},
     optional={
         "q": TEXTS,
-        "f": st.lists(list_filters(), max_size=4) | st.just(["age:gt:1"] * 1000),
+        "f": st.lists(list_filters(), max_size=4)
+        | st.sampled_from([60, 1000]).map(lambda n: ["age:gt:1"] * n),
         "sort": st.sampled_from([f"{sign}{f}" for f in FILTER_FIELDS for sign in ("", "-")])
         | st.text(max_size=10),
         "page": INTEGER_TEXT,
