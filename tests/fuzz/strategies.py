@@ -182,6 +182,7 @@ class Written:
     data: bytes
     encoding: str
     delimiter: str
+    headers: list[str]
     # per data row: its first line, its cells as read (None if unreadable), its problem
     rows: list[tuple[int, list[str] | None, str]]
 
@@ -243,7 +244,8 @@ def csv_files(draw: st.DrawFn) -> Written:
     event("a quote left open" if left_open else "well formed")
     event("an overlong cell" if any(p.endswith("column ") for _, _, p in rows) else "cells fit")
     bom = b"\xef\xbb\xbf" if encoding == "utf-8-sig" else b""
-    return Written(bom + text.encode(encoding.replace("-sig", "")), encoding, delimiter, rows)
+    data = bom + text.encode(encoding.replace("-sig", ""))
+    return Written(data, encoding, delimiter, header, rows)
 
 
 def quoted(cell: str, delimiter: str, always: bool) -> str:
