@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 
 from bulkupload.models import UploadJob
-from contacts.models import Activity, Contact
+from contacts.models import Activity, Attribute, Contact
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +137,36 @@ def test_a_nul_in_the_pencil_editor_is_refused_naming_the_field(known_contact, e
 
     assert "Note: Null characters are not allowed." in response.content.decode()
     assert Contact.objects.get(pk=known_contact.pk).traits["note"] == "hello"
+
+
+def test_a_new_trait_past_the_calendar_is_kept_as_text(api):
+    body = {"phoneNumber": "+919876500001", "traits": {"Renewal": "9999-12-31T23:59:59-05:00"}}
+
+    response = api.track_user(body)
+
+    assert response.status_code == 200  # not a moment the calendar holds: text, as written
+    assert Attribute.objects.get(key="renewal").type == "text"
+
+
+def test_a_year_before_1000_is_stored_with_four_digits(api):
+    body = {"phoneNumber": "+919876500001", "traits": {"Founded": "0999-05-05T10:35:05+05:30"}}
+
+    assert api.track_user(body).status_code == 200
+    assert Contact.objects.get().traits["founded"] == "0999-05-05T05:05:05Z"
+
+
+def test_a_moment_at_the_end_of_9999_shows_east_of_utc(api, manager_client):
+    body = {"phoneNumber": "+919876500001", "traits": {"Renewal": "9999-12-31T23:00:00Z"}}
+    assert api.track_user(body).status_code == 200
+    contact = Contact.objects.get()
+    manager_client.cookies["tz"] = "Asia/Kolkata"
+
+    for path in [
+        "/contacts/{pk}/",
+        "/contacts/{pk}/activity/",
+        "/contacts/{pk}/fields/renewal/edit/",
+    ]:
+        response = manager_client.get(path.format(pk=contact.pk))
+        assert response.status_code == 200, path
+        if "edit" not in path:
+            assert "9999-12-31 23:00 UTC" in response.content.decode()
