@@ -22,7 +22,13 @@ from ninja import Header, NinjaAPI, Query
 
 from api.auth import ApiKeyAuth
 from api.customers import customer_page
-from api.errors import ApiError, from_service_error, install_exception_handlers, invalid
+from api.errors import (
+    API_FIELD_NAMES,
+    ApiError,
+    from_service_error,
+    install_exception_handlers,
+    invalid,
+)
 from api.idempotency import idempotent, request_fingerprint
 from api.interakt import interakt_filters
 from api.limits import (
@@ -48,9 +54,9 @@ from api.schemas import (
 from api.throttling import ApiKeyThrottle
 from contacts import services
 from contacts.fields import field_registry
-from contacts.matching import contact_match
 from contacts.models import Contact
 from contacts.phones import PhoneError, normalize_phone
+from contacts.selectors import contact_match
 from contacts.services import Actor, ServiceError
 
 ERROR_STATUSES = frozenset({400, 401, 404, 409, 413, 415, 422, 429})
@@ -117,17 +123,16 @@ def _check_is_phone(phone: str) -> None:
 
 def _contact_for(identity: Identity) -> Contact:
     """The contact an event is about: by userId when known, else by phone."""
-    e164 = None
+    phone = None
     if identity.phone is not None:
         try:
-            e164 = normalize_phone(identity.phone, identity.country_code).e164
+            phone = normalize_phone(identity.phone, identity.country_code)
         except PhoneError as exc:
-            field = "countryCode" if exc.field == "country_code" else "phoneNumber"
-            raise ApiError(422, "validation_error", str(exc), field) from None
-    if identity.user_id is None and e164 is None:
+            raise ApiError(422, "validation_error", str(exc), API_FIELD_NAMES[exc.field]) from None
+    if identity.user_id is None and phone is None:
         raise invalid("userId", "userId or phoneNumber with countryCode is required")
     try:
-        contact = contact_match(user_id=identity.user_id, phone=e164)
+        contact = contact_match(user_id=identity.user_id, phone=phone)
     except ServiceError as exc:
         raise from_service_error(exc) from None
     if contact is None:
@@ -135,7 +140,7 @@ def _contact_for(identity: Identity) -> Contact:
             part
             for part in (
                 f'user id "{identity.user_id}"' if identity.user_id else "",
-                f"phone {e164}" if e164 else "",
+                f"phone {phone.e164}" if phone else "",
             )
             if part
         )

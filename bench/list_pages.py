@@ -14,8 +14,9 @@ An existing database with the right number of contacts is reused.
 
 Each scenario calls the real list view through Django's test ``Client`` (middleware, session,
 permissions, template rendering), ``--repeat`` times after a warm-up, and reports the median
-and p95 wall time, the number of SQL queries, and the "floor": the single raw SQL query that
-fetches the same page of rows, timed the same way.
+and p95 wall time, the number of SQL queries, the "floor": the single raw SQL query that
+fetches the same page of rows, timed the same way, and "cpu": the median CPU time of this
+process per page (Python and SQLite's own work; steadier than wall time on a busy machine).
 """
 
 from __future__ import annotations
@@ -159,14 +160,18 @@ def percentile(samples: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-def timed(fn, repeat: int) -> list[float]:
+def timed(fn, repeat: int, cpu: list[float] | None = None) -> list[float]:
+    """Wall times in ms; ``cpu`` also gets this process's CPU time per call (less disturbed
+    than wall time when other work shares the machine)."""
     for _ in range(3):
         fn()
     samples = []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         fn()
         samples.append((time.perf_counter() - started) * 1000)
+        if cpu is not None:
+            cpu.append((time.process_time() - started_cpu) * 1000)
     return samples
 
 
@@ -179,7 +184,10 @@ def measure(repeat: int, only: str = "") -> None:
     registry = field_registry()
     vendor = connection.vendor
     print(f"\n{vendor}, {Contact.objects.count():,} contacts, {repeat} runs each (ms)")
-    print(f"{'scenario':58} {'median':>7} {'p95':>7} {'floor':>7} {'floor p95':>9} {'queries':>7}")
+    print(
+        f"{'scenario':58} {'median':>7} {'p95':>7} {'floor':>7} {'floor p95':>9} {'queries':>7}"
+        f" {'cpu':>7}"
+    )
     for label, params in SCENARIOS:
         if only and only not in label:
             continue
@@ -193,7 +201,8 @@ def measure(repeat: int, only: str = "") -> None:
 
         with connection.execute_wrapper(count):
             client.get("/", params)
-        samples = timed(lambda p=params: client.get("/", p), repeat)
+        cpu: list[float] = []
+        samples = timed(lambda p=params: client.get("/", p), repeat, cpu)
         query = parse_list_query(QueryDict(urlencode(params)), registry)
         page = contact_list_for(query, registry)
         offset = (query.page - 1) * query.per_page
@@ -208,7 +217,7 @@ def measure(repeat: int, only: str = "") -> None:
         print(
             f"{label:58} {statistics.median(samples):7.1f} {percentile(samples, 95):7.1f} "
             f"{statistics.median(floor_samples):7.1f} {percentile(floor_samples, 95):9.1f} "
-            f"{len(queries):7d}"
+            f"{len(queries):7d} {statistics.median(cpu):7.1f}"
         )
 
 

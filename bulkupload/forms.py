@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from crispy_forms.bootstrap import FieldWithButtons, StrictButton
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Column, Div, Field, Layout, Row, Submit
 from django import forms
 
 from bulkupload import csvfile
@@ -21,8 +24,32 @@ class UploadForm(forms.Form):
         label="CSV file",
         help_text="Up to 50 MB, 500,000 rows and 300 columns, with a header row. UTF-8 or "
         "Windows-1252; comma, semicolon or tab separated.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv,text/plain"}),
+        widget=forms.FileInput(
+            attrs={
+                "accept": ".csv,text/csv,text/plain",
+                "data-max-bytes": csvfile.MAX_BYTES,
+                "class": "visually-hidden",
+            }
+        ),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_class = "upload-card bg-white border rounded p-4"
+        self.helper.attrs = {"novalidate": "", "enctype": "multipart/form-data"}
+        # The drop zone is the file input's label; bulk-upload.js fills in the chosen name.
+        self.helper.layout = Layout(
+            Field("file", template="bulkupload/_file_drop.html"),
+            Div(
+                HTML(
+                    '<a class="btn btn-outline-secondary" href="{% url \'bulkupload:list\' %}">'
+                    "Back to uploads</a>"
+                ),
+                Submit("submit", "Upload and continue"),
+                css_class="d-flex gap-2",
+            ),
+        )
 
     def clean_file(self):
         file = self.cleaned_data["file"]
@@ -37,6 +64,28 @@ class UploadForm(forms.Form):
 class FileFormatForm(forms.Form):
     encoding = forms.ChoiceField(label="Encoding", choices=list(csvfile.ENCODINGS.items()))
     delimiter = forms.ChoiceField(label="Separator", choices=DELIMITER_CHOICES)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # the template's form posts to this upload's URL
+        self.helper.disable_csrf = True  # the surrounding form has its own, or is a GET
+        self.helper.label_class = "small mb-0"
+        self.helper.layout = Layout(
+            Row(
+                Column(Field("encoding", css_class="form-select-sm"), css_class="col-auto"),
+                Column(Field("delimiter", css_class="form-select-sm"), css_class="col-auto"),
+                Column(
+                    StrictButton(
+                        "Read the file again",
+                        type="submit",
+                        css_class="btn-sm btn-outline-secondary",
+                    ),
+                    css_class="col-auto",
+                ),
+                css_class="g-2 align-items-end",
+            )
+        )
 
     @staticmethod
     def initial_for(job: UploadJob) -> dict[str, str]:
@@ -59,6 +108,7 @@ class MappingForm(forms.Form):
         initial=";",
         strip=False,
         help_text="Splits cells of list fields and tags, e.g. red;green.",
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm", "size": 3}),
     )
 
     def __init__(
@@ -82,14 +132,32 @@ class MappingForm(forms.Form):
             self.choice_groups.append(("Custom fields", custom))
         choices: list[Any] = [*self.choice_groups[0][1], *self.choice_groups[1:]]
         for index, header in enumerate(job.headers):
+            # One table row per column (template), so no crispy Layout: the widgets carry
+            # their classes and the attributes bulk-upload.js uses.
             self.fields[f"col_{index}"] = forms.ChoiceField(
-                label=header or f"Column {index + 1}", choices=choices
+                label=header or f"Column {index + 1}",
+                choices=choices,
+                widget=forms.Select(
+                    attrs={"class": "form-select form-select-sm", "data-mapping-select": ""}
+                ),
             )
             self.fields[f"col_{index}_label"] = forms.CharField(
-                label="New field name", required=False, max_length=100
+                label="New field name",
+                required=False,
+                max_length=100,
+                widget=forms.TextInput(
+                    attrs={
+                        "class": "form-control form-control-sm upload-new-label",
+                        "placeholder": "Field name",
+                    }
+                ),
             )
             self.fields[f"col_{index}_type"] = forms.ChoiceField(
-                label="Type", choices=TYPE_CHOICES, initial=DEFAULT_TYPE, required=False
+                label="Type",
+                choices=TYPE_CHOICES,
+                initial=DEFAULT_TYPE,
+                required=False,
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
             )
 
     @staticmethod
@@ -108,6 +176,10 @@ class MappingForm(forms.Form):
         return initial
 
     def columns(self) -> list[dict[str, Any]]:
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid"
         return [
             {
                 "index": index,
@@ -185,4 +257,16 @@ class TagsForm(forms.Form):
 
 
 class TagCreateForm(forms.Form):
-    name = forms.CharField(label="New tag", max_length=100)
+    name = forms.CharField(label="Create a tag", max_length=100)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "new-tag-%s")
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # the template's form posts it with htmx
+        self.helper.disable_csrf = True  # htmx sends the CSRF token as a header (base.html)
+        self.helper.layout = Layout(
+            FieldWithButtons(
+                "name", StrictButton("Save tag", type="submit", css_class="btn-primary")
+            )
+        )

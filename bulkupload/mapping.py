@@ -175,9 +175,8 @@ class RowPlanner:
             if self.country_code_index is not None:
                 row.cell_values[self.country_code_index] = row.phone.country_code
         except PhoneError as exc:
-            label = "Country code" if exc.field == "country_code" else "Phone number"
             index = self.country_code_index if exc.field == "country_code" else self.phone_index
-            row.errors.append(f"{label}: {exc}")
+            row.errors.append(f"{exc.label}: {exc}")
             if index is not None:
                 row.cell_errors[index] = str(exc)
         count = len(cells)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from bulkupload import csvfile, services
 from bulkupload.csvfile import CsvRefused
@@ -21,7 +22,7 @@ from bulkupload.models import UploadJob
 from contacts.csv_cells import csv_lines
 from contacts.fields import field_registry
 from contacts.http import HtmxHttpRequest
-from contacts.models import Tag
+from contacts.models import Tag, tag_key
 from contacts.services import ContactInputError, tag_create
 
 UPLOAD = "contacts.upload_contacts"
@@ -63,9 +64,7 @@ def _file_gone(request: HtmxHttpRequest, job: UploadJob) -> HttpResponse:
     )
     url = reverse("bulkupload:new")
     if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
+        return HttpResponseClientRedirect(url)
     return redirect(url)
 
 
@@ -211,7 +210,7 @@ def upload_tags(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required(UPLOAD, raise_exception=True)
 def tag_search(request: HtmxHttpRequest) -> HttpResponse:
-    query = " ".join(request.GET.get("q", "").split()).casefold()
+    query = tag_key(request.GET.get("q", ""))
     tags = Tag.objects.filter(is_default=False)
     if query:
         tags = tags.filter(name_key__contains=query)
@@ -242,9 +241,7 @@ def tag_new(request: HtmxHttpRequest) -> HttpResponse:
     else:
         error = "; ".join(e for errors in form.errors.values() for e in errors)
     response = HttpResponse(escape(f"Tag: {error}") if error else "")
-    response["HX-Retarget"] = "#tag-create-error"
-    response["HX-Reswap"] = "innerHTML"
-    return response
+    return reswap(retarget(response, "#tag-create-error"), "innerHTML")
 
 
 @require_http_methods(["GET", "POST"])

@@ -69,11 +69,13 @@ INSTALLED_APPS = [
     "bootstrap",
     "heroicons",
     "django_tasks_db",
+    "axes",
     "jobs",
     "accounts",
     "contacts",
     "bulkupload",
     "api",
+    "overview",
 ]
 
 MIDDLEWARE = [
@@ -91,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes asks: it turns a refused log-in into AXES_LOCKOUT_CALLABLE's response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "contacthub.urls"
@@ -180,6 +184,26 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(60 * 60 * 12))
 LOGIN_FAILURE_WINDOW = int(os.environ.get("LOGIN_FAILURE_WINDOW", str(15 * 60)))
 LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5"))
 LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20"))
+
+# Log-in lock-out by django-axes with the limits above (accounts/lockout.py): axes' backend
+# refuses a locked account or address before the password is tested.
+AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = "accounts.lockout.cool_off"
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_key"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.keep_response"
+# A refused attempt is not counted and does not extend the lock (as before axes).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+# The limits are LockoutHandler's; axes' own single limit would lock at its default of 3.
+AXES_LOCK_OUT_AT_FAILURE = False
+AXES_VERBOSE = False
+# Successful log-ins are not kept (axes would keep one row per log-in forever).
+AXES_DISABLE_ACCESS_LOG = True
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

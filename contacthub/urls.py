@@ -26,6 +26,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("uploads/", include("bulkupload.urls")),
+    path("overview/", include("overview.urls")),
     path("v1/public/", include("api.urls")),  # public API (Interakt-compatible)
     path("", include("contacts.urls")),
 ]

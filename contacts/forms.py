@@ -9,8 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from crispy_bootstrap5.bootstrap5 import Switch
+from crispy_forms import layout
+from crispy_forms.bootstrap import StrictButton
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Column, Div, Layout, Row, Submit
 from django import forms
 from django.conf import settings
+from django.urls import reverse_lazy
 
 from contacts.fields import FieldRegistry
 from contacts.filters import FilterError, build_filter, operators_for
@@ -56,6 +62,42 @@ class NewContactForm(forms.Form):
         self.registry = registry
         for f in registry.custom:
             self.fields[TRAIT_PREFIX + f.key] = f.formfield()
+        self.helper = self._layout()
+
+    def _layout(self) -> FormHelper:
+        helper = FormHelper()
+        helper.form_class = "card card-body new-contact-form"
+        helper.attrs = {"novalidate": ""}
+        traits = [name for name in self.fields if name.startswith(TRAIT_PREFIX)]
+        helper.layout = Layout(
+            Row(
+                Column("name", css_class="col-md-6"),
+                Column("email", css_class="col-md-6"),
+                Column("country_code", css_class="col-4 col-md-2"),
+                Column("phone_number", css_class="col-8 col-md-4"),
+                Column("user_id", css_class="col-md-6"),
+                Column("tags", css_class="col-md-6"),
+                Column(Switch("whatsapp_opted"), css_class="col-md-6 d-flex align-items-end"),
+                css_class="g-3",
+            ),
+            *(
+                [
+                    HTML('<h2 class="h6 mt-4">Custom fields</h2>'),
+                    Row(*(Column(n, css_class="col-md-4") for n in traits), css_class="g-3"),
+                ]
+                if traits
+                else []
+            ),
+            Div(
+                Submit("submit", "Create contact"),
+                HTML(
+                    '<a href="{% url \'contacts:list\' %}" class="btn btn-outline-secondary">'
+                    "Cancel</a>"
+                ),
+                css_class="mt-4 d-flex gap-2",
+            ),
+        )
+        return helper
 
     @property
     def trait_fields(self) -> list[forms.BoundField]:
@@ -90,11 +132,66 @@ class NewContactForm(forms.Form):
         return "phone_number" if key in ("phone", "phoneNumber") else "__all__"
 
 
-class AddFilterForm(forms.Form):
-    """The "Add filter" row: field, operator and one or two values."""
+class ListSearchForm(forms.Form):
+    """The list's search box: searches as you type, with the list's state (htmx)."""
 
-    field = forms.ChoiceField(label="Field")
-    op = forms.ChoiceField(label="Operator")
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "id": "list-search",
+                "class": "form-control-sm",
+                "placeholder": "Name, phone, email or user id",
+                "autocomplete": "off",
+                "hx-get": reverse_lazy("contacts:list"),
+                "hx-trigger": "input changed delay:300ms, search",
+                "hx-target": "#results",
+                "hx-swap": "outerHTML",
+                "hx-include": "#list-state",
+                "hx-sync": "this:replace",
+            }
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # not a form: htmx sends it with the list's state
+        self.helper.disable_csrf = True
+        self.helper.label_class = "small mb-1"
+        self.helper.layout = Layout("q")
+
+
+class OperatorSelect(forms.Select):
+    """Operator options carrying how many values each takes and of what kind, for the JS."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.operators: dict[str, Any] = {}
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(name, value, *args, **kwargs)
+        if (op := self.operators.get(str(value))) is not None:
+            option["attrs"].update({"data-arity": op.arity, "data-kind": op.value_kind})
+        return option
+
+
+# The "Add filter" inputs' parameter names start with this (nf_field, nf_op...).
+NEW_FILTER_PREFIX = "nf_"
+
+
+class AddFilterForm(forms.Form):
+    """The "Add filter" row: field, operator and one or two values (``nf_*`` parameters)."""
+
+    # Not required: clean() names what is missing.
+    field = forms.ChoiceField(label="Filter on", required=False)
+    op = forms.ChoiceField(
+        label="Operator",
+        required=False,
+        widget=OperatorSelect(attrs={"data-filter-operator": ""}),
+    )
     value = forms.CharField(required=False, label="Value")
     value2 = forms.CharField(required=False, label="and")
 
@@ -107,8 +204,20 @@ class AddFilterForm(forms.Form):
         chosen = registry.get(field_key or "") or registry.fields[0]
         self.chosen_field = chosen
         self.fields["field"].initial = chosen.key
-        self.fields["op"].choices = [(op.key, op.label) for op in operators_for(chosen)]
         self.operators = operators_for(chosen)
+        self.fields["op"].choices = [(op.key, op.label) for op in self.operators]
+        self.fields["op"].widget.operators = {op.key: op for op in self.operators}
+        for name, form_field in self.fields.items():
+            form_field.widget.attrs["id"] = f"nf-{name}"  # the page's JS and tests use these
+        for name in ("value", "value2"):
+            self.fields[name].widget.attrs["autocomplete"] = "off"
+        if placeholder := chosen.kind.filter_placeholder:
+            self.fields["value"].widget.attrs["placeholder"] = placeholder
+        self.helper, self.inputs_helper = filter_form_helpers()
+
+    def add_prefix(self, field_name: str) -> str:
+        # The row's inputs travel with the list's own parameters (q, f, sort...).
+        return f"{NEW_FILTER_PREFIX}{field_name}"
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -118,15 +227,74 @@ class AddFilterForm(forms.Form):
         self.fields["op"].choices = [(op.key, op.label) for op in operators_for(f)]
         try:
             values = f.kind.filter_form_values(data.get("value", ""), data.get("value2", ""))
-            data["filter"] = build_filter(f, self.data.get("op", ""), values)
+            data["filter"] = build_filter(f, self.data.get(self.add_prefix("op"), ""), values)
         except FilterError as exc:
             raise forms.ValidationError(str(exc)) from None
         return data
 
 
+def filter_form_helpers() -> tuple[FormHelper, FormHelper]:
+    """The "Add filter" form's layout, and the operator-and-values part that htmx swaps in
+    when another field is chosen."""
+    small = {"css_class": "form-select-sm"}
+    inputs = Div(
+        layout.Field("op", **small),
+        Div(
+            layout.Field("value", css_class="form-control-sm"),
+            data_filter_value="",
+        ),
+        Div(
+            layout.Field("value2", css_class="form-control-sm"),
+            data_filter_value2="",
+            hidden="",
+        ),
+        css_id="filter-inputs",
+        css_class="d-flex flex-wrap gap-2 align-items-end",
+    )
+    helper = FormHelper()
+    helper.form_id = "add-filter-form"
+    helper.form_method = "get"
+    helper.form_action = reverse_lazy("contacts:list")
+    helper.form_class = "d-flex flex-wrap gap-2 align-items-end"
+    helper.label_class = "small mb-1"
+    helper.attrs = {
+        "hx-get": reverse_lazy("contacts:list"),
+        "hx-target": "#results",
+        "hx-swap": "outerHTML",
+        "hx-include": "#list-state, #list-search",
+    }
+    helper.layout = Layout(
+        layout.Field(
+            "field",
+            css_class="form-select-sm",
+            hx_get=reverse_lazy("contacts:list-filter-inputs"),
+            hx_trigger="change",
+            hx_target="#filter-inputs",
+            hx_swap="outerHTML",
+            hx_include="this",
+        ),
+        inputs,
+        StrictButton("Add filter", type="submit", css_class="btn-sm btn-outline-primary"),
+    )
+    inputs_helper = FormHelper()
+    inputs_helper.form_tag = False
+    inputs_helper.disable_csrf = True  # a GET form
+    inputs_helper.label_class = "small mb-1"
+    inputs_helper.layout = Layout(inputs)
+    return helper, inputs_helper
+
+
 class SavedViewForm(forms.Form):
     name = forms.CharField(max_length=100, label="View name")
     shared = forms.BooleanField(required=False, label="Share with the team")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "view-%s")
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # the dialog's form (htmx, list state) is in the template
+        self.helper.disable_csrf = True  # the surrounding form has its own, or is a GET
+        self.helper.layout = Layout("name", "shared")
 
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())
@@ -159,7 +327,15 @@ class BulkActionForm(forms.Form):
     tags = forms.CharField(required=False, max_length=2000, help_text="Separate tags with commas.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "bulk-%s")
         super().__init__(*args, **kwargs)
+        # Only the tag actions ask for input; the rest of the form is the list's state.
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the surrounding form has its own, or is a GET
+        self.helper.layout = Layout(
+            layout.Field("tags", placeholder="VIP, Lead", required=True, autocomplete="off")
+        )
         # Any integer id is acceptable here: the selector decides what exists.
         self.fields["ids"].valid_value = lambda value: id_param(str(value)) is not None  # type: ignore[method-assign]
 

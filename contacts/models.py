@@ -30,10 +30,18 @@ class Source(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+def tag_key(name: str) -> str:
+    """What makes two tag names the same tag: spaces collapsed, case folded.
+
+    Computed in Python (stored in ``Tag.name_key``) so that SQLite and PostgreSQL agree on
+    what "the same tag" means for non-ASCII names too.
+    """
+    return " ".join(name.split()).casefold()
+
+
 class Tag(models.Model):
     name = models.CharField(max_length=100, help_text="As first written.")
-    # casefold() of the name, computed in Python so that SQLite and PostgreSQL agree on what
-    # "the same tag" means for non-ASCII names too.
+    # tag_key(name): the tag's identity; unique.
     name_key = models.CharField(max_length=100, unique=True, editable=False)
     is_default = models.BooleanField(
         default=False, help_text="Offered first, as a checkbox, in the upload wizard."

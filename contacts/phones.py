@@ -20,6 +20,11 @@ class PhoneError(ValueError):
         self.field = field
         super().__init__(message)
 
+    @property
+    def label(self) -> str:
+        """The field at fault, as people call it."""
+        return "Country code" if self.field == "country_code" else "Phone number"
+
 
 @dataclass(frozen=True, slots=True)
 class Phone:

@@ -1,7 +1,11 @@
-"""The contact list's table: one django-tables2 column per field the user chose.
+"""The contact list's table: a selection checkbox, then one column per field the user chose.
 
-The rows are already one sorted page (see ``contacts.selectors.contact_page``), so the table
-neither sorts nor paginates; the template draws sort links from ``ListQuery``.
+django-tables2 owns the table: the header with its sort links (``?sort=name``,
+``?sort=-created_at``), the rows, the pager (``contacts.pagination.ContactPaginator``) and
+the markup (``templates/contacts/table.html``). Sorting goes through each column's ``order``
+hook to the selector's ``sort_contacts``, so the table sorts exactly as ``contact_list``.
+Links are built from the list's canonical state (``ListQuery``), never from raw request
+parameters.
 """
 
 from __future__ import annotations
@@ -11,12 +15,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import django_tables2 as tables
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django_tables2.rows import BoundRow
 
 from contacts.csv_cells import csv_lines
 from contacts.fields import Field
 from contacts.models import Contact
+from contacts.selectors import ListQuery, sort_contacts
 
 # The contact page's URL is reversed once per column, not once per row.
 _URL_PLACEHOLDER = 987654321
@@ -32,10 +40,15 @@ class FieldColumn(tables.Column):
         super().__init__(
             verbose_name=field.label,
             accessor=tables.A("pk"),
-            orderable=False,
+            orderable=field.sortable,
             empty_values=(),
             attrs={"td": {"data-field": field.key}, "th": {"data-field": field.key}},
         )
+
+    def order(
+        self, queryset: QuerySet[Contact], is_descending: bool
+    ) -> tuple[QuerySet[Contact], bool]:
+        return sort_contacts(queryset, self.field, descending=is_descending), True
 
     def render(self, record: Contact) -> Any:
         # In the viewer's zone, activated for the request (contacts.middleware).
@@ -48,24 +61,70 @@ class FieldColumn(tables.Column):
 
 class ContactTable(tables.Table):
     class Meta:
-        orderable = False
-        attrs = {"class": "table table-hover table-sm align-middle contact-table mb-0"}
-        template_name = "django_tables2/bootstrap5.html"
+        attrs = {
+            "class": "table table-hover table-sm align-middle contact-table mb-0",
+            "thead": {"class": "table-light"},
+        }
+        template_name = "contacts/table.html"
+        order_by_field = "sort"
+        page_field = "page"
+        per_page_field = "per_page"
 
-    def cell_rows(self) -> list[tuple[Contact, list[Any]]]:
-        """Each record with its rendered cells, calling the columns' ``render`` directly.
+    def __init__(self, data: QuerySet[Contact], *, list_query: ListQuery, **kwargs: Any) -> None:
+        super().__init__(data, order_by=list_query.sort, **kwargs)
+        self.list_query = list_query
 
-        django-tables2's ``BoundRow`` inspects each render method's signature for every
-        cell; at 50 rows x 8 columns that alone cost more than the page's SQL.
+    def page_rows(self) -> Iterator[tuple[BoundRow, list[tuple[str, Any]]]]:
+        """The current page's rows, each with its cells as (``<td>`` attributes, content).
+
+        The same cells as ``BoundRow.items()``, without its per-cell work: inspecting the
+        render method's signature, resolving the accessor and recomputing the column's
+        attributes, for every cell. At 50 rows x 7 columns that tripled the page's time
+        (docs/performance.md). Every column here renders from the record alone, and their
+        ``<td>`` attributes do not depend on the row, so they are computed once.
         """
-        columns = [bound.column for bound in self.columns]
-        return [(record, [c.render(record) for c in columns]) for record in self.data.data]
+        columns = [(bound.column, bound.attrs["td"].as_html()) for bound in self.columns]
+        for row in self.paginated_rows:
+            record = row.record
+            yield row, [(attrs, column.render(record=record)) for column, attrs in columns]
 
 
-def contact_table(columns: Sequence[Field], rows: Sequence[Contact]) -> ContactTable:
-    """A table of ``rows`` with ``columns``; the first column links to the contact page."""
-    extra = [(f.key, FieldColumn(f, link=(i == 0))) for i, f in enumerate(columns)]
-    return ContactTable(rows, extra_columns=extra)
+class SelectColumn(tables.Column):
+    """The row checkboxes (``ids``) that bulk actions read; the header box selects the page."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            verbose_name=mark_safe(
+                '<input type="checkbox" class="form-check-input" data-select-page'
+                ' aria-label="Select all contacts on this page">'
+            ),
+            orderable=False,
+            empty_values=(),
+            attrs={"th": {"class": "select-col"}, "td": {"class": "select-col"}},
+        )
+
+    def render(self, record: Contact) -> str:
+        return format_html(
+            '<input type="checkbox" class="form-check-input" name="ids" value="{}"'
+            ' aria-label="Select {}">',
+            record.pk,
+            record,
+        )
+
+
+# Not a possible field key (keys are slugs), so no custom field can replace this column.
+SELECT_COLUMN = "#select"
+
+
+def contact_table(
+    columns: Sequence[Field], contacts: QuerySet[Contact], query: ListQuery
+) -> ContactTable:
+    """A table of ``contacts`` with ``columns``; the first column links to the contact page."""
+    extra = [
+        (SELECT_COLUMN, SelectColumn()),
+        *((f.key, FieldColumn(f, link=(i == 0))) for i, f in enumerate(columns)),
+    ]
+    return ContactTable(contacts, list_query=query, extra_columns=extra)
 
 
 # --- CSV export ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.utils.html import format_html_join
 
 from contacts.kinds.base import Operator, register
 from contacts.kinds.list import ListKind
-from contacts.models import Contact, ContactTag
+from contacts.models import Contact, ContactTag, tag_key
 
 if TYPE_CHECKING:
     from contacts.kinds.base import FieldLike
@@ -47,7 +47,7 @@ class TagsKind(ListKind):
         Not a correlated ``EXISTS``: SQLite runs that once per contact (a second at 500,000
         contacts), while ``IN (subquery)`` is built once from the ``(tag, contact)`` index.
         """
-        keys = [" ".join(n.split()).casefold() for n in values]
+        keys = [tag_key(n) for n in values]
 
         def tagged(tag_keys: list[str]) -> Q:
             links = ContactTag.objects.filter(tag__name_key__in=tag_keys).values("contact_id")

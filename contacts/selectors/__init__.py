@@ -4,7 +4,8 @@
 - ``listing``: the contact list's state (``ListQuery``), query, page and count, columns and
   saved views;
 - ``contact``: the contact page's contact, timeline and tag suggestions;
-- ``bulk``: background bulk actions still running.
+- ``bulk``: background bulk actions still running;
+- ``match``: the one contact matcher (user id, else phone; a conflict when they disagree).
 """
 
 from contacts.selectors.bulk import recent_bulk_actions, running_bulk_actions
@@ -22,15 +23,14 @@ from contacts.selectors.listing import (
     ESTIMATE_ABOVE,
     MAX_SEARCH_LENGTH,
     PER_PAGE_CHOICES,
-    ContactPage,
     ListQuery,
     columns_from_keys,
     contact_list,
     contact_list_for,
-    contact_page,
     contact_total,
     id_param,
     list_columns,
+    page_with_count,
     parse_list_query,
     query_from_saved,
     saved_view_get,
@@ -38,7 +38,9 @@ from contacts.selectors.listing import (
     search_q,
     shows_tags,
     shows_traits,
+    sort_contacts,
 )
+from contacts.selectors.match import contact_match
 
 __all__ = [
     "DEFAULT_COLUMNS",
@@ -49,18 +51,18 @@ __all__ = [
     "PER_PAGE_CHOICES",
     "TAG_SUGGESTION_LIMIT",
     "TIMELINE_PAGE_SIZE",
-    "ContactPage",
     "ListQuery",
     "columns_from_keys",
     "contact_list",
     "contact_list_for",
-    "contact_page",
+    "contact_match",
     "contact_page_contact",
     "contact_tag_suggestions",
     "contact_timeline",
     "contact_total",
     "id_param",
     "list_columns",
+    "page_with_count",
     "parse_list_query",
     "query_from_saved",
     "recent_bulk_actions",
@@ -70,4 +72,5 @@ __all__ = [
     "search_q",
     "shows_tags",
     "shows_traits",
+    "sort_contacts",
 ]

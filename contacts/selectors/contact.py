@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 
-from contacts.models import Activity, Contact, Tag
+from contacts.models import Activity, Contact, Tag, tag_key
 
 TIMELINE_PAGE_SIZE = 20
 TAG_SUGGESTION_LIMIT = 8
@@ -35,7 +35,7 @@ def contact_timeline(*, contact_id: int, page_number: Any = 1) -> Page:
 def contact_tag_suggestions(*, contact_id: int, query: str) -> list[Tag]:
     """Existing tags whose name contains ``query`` in any case, names starting with it first,
     leaving out the tags the contact already has. An empty query suggests nothing."""
-    key = " ".join(query.split()).casefold()
+    key = tag_key(query)
     if not key:
         return []
     candidates = list(

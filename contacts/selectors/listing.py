@@ -1,9 +1,10 @@
 """Reads of the contact list: its state in the URL, the filtered query, a page with its
 count, the columns and saved views.
 
-``contact_list`` builds the filtered, sorted queryset; ``contact_page`` fetches one page of
+``contact_list`` builds the filtered, sorted queryset; ``page_with_count`` fetches one page of
 it together with the number of matching contacts in the same query (a window count), so a
-filtered page costs one scan, not two.
+filtered page costs one scan, not two. ``contacts.pagination.ContactPaginator`` uses it for
+the list's table.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from urllib.parse import urlencode
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Window
-from django.db.models.query import prefetch_related_objects
 from django.http import QueryDict
 
 from contacts.fields import TAGS, Field, FieldRegistry
@@ -67,8 +67,11 @@ class ListQuery:
     def sort_descending(self) -> bool:
         return self.sort.startswith("-")
 
-    def params(self, *, page: int | None = None, **changes: Any) -> list[tuple[str, str]]:
-        """The canonical query parameters; ``changes`` override (None drops a parameter)."""
+    def params(self, **changes: Any) -> list[tuple[str, str]]:
+        """The canonical query parameters; ``changes`` override (None drops a parameter).
+
+        Page 1 is the page without a ``page`` parameter.
+        """
         state: dict[str, Any] = {
             "q": self.search,
             "f": [f.param for f in self.filters],
@@ -76,9 +79,11 @@ class ListQuery:
             "upload": self.upload_job_id,
             "view": self.view_id,
             "per_page": self.per_page if self.per_page != DEFAULT_PER_PAGE else None,
-            "page": page if page is not None else (self.page if self.page > 1 else None),
+            "page": self.page,
         }
         state.update(changes)
+        if state["page"] is not None and int(state["page"]) <= 1:
+            state["page"] = None
         pairs: list[tuple[str, str]] = []
         for key, value in state.items():
             values = value if isinstance(value, list) else [value]
@@ -217,10 +222,7 @@ def contact_list(
     sort_field = registry.get(sort.lstrip("-"))
     if sort_field is None or not sort_field.sortable:
         sort, sort_field = DEFAULT_SORT, registry["created_at"]
-    descending = sort.startswith("-")
-    return queryset.order_by(
-        sort_expression(sort_field, descending=descending), "-pk" if descending else "pk"
-    )
+    return sort_contacts(queryset, sort_field, descending=sort.startswith("-"))
 
 
 def contact_list_for(query: ListQuery, registry: FieldRegistry) -> QuerySet[Contact]:
@@ -233,73 +235,31 @@ def contact_list_for(query: ListQuery, registry: FieldRegistry) -> QuerySet[Cont
     )
 
 
-@dataclass(slots=True)
-class ContactPage:
-    rows: list[Contact]
-    total: int
-    number: int
-    per_page: int
-    estimated: bool = False
-
-    @property
-    def total_display(self) -> str:
-        return f"about {self.total:,}" if self.estimated else f"{self.total:,}"
-
-    @property
-    def num_pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.num_pages
-
-    @property
-    def start_index(self) -> int:
-        return (self.number - 1) * self.per_page + 1 if self.rows else 0
-
-    @property
-    def end_index(self) -> int:
-        return (self.number - 1) * self.per_page + len(self.rows)
+def sort_contacts(
+    queryset: QuerySet[Contact], field: Field, *, descending: bool
+) -> QuerySet[Contact]:
+    """``queryset`` ordered by ``field`` (its sort expression), then by id for a stable page."""
+    return queryset.order_by(
+        sort_expression(field, descending=descending), "-pk" if descending else "pk"
+    )
 
 
-def contact_page(
-    queryset: QuerySet[Contact],
-    *,
-    page: int,
-    per_page: int,
-    filtered: bool,
-    with_tags: bool = True,
-    defer_traits: bool = False,
-) -> ContactPage:
-    """One page of ``queryset`` and the number of contacts it matches.
+def page_with_count(
+    queryset: QuerySet[Contact], *, offset: int, limit: int
+) -> tuple[list[Contact], int | None]:
+    """One slice of ``queryset`` and, in the same query, how many contacts it matches.
 
-    Filtered: the count rides along on the page's own query as ``COUNT(*) OVER ()``, so the
-    matching rows are scanned once. Unfiltered: a plain ``COUNT(*)`` (an index-only count)
-    plus an index walk for the page beats a window over every contact.
+    The count rides along as ``COUNT(*) OVER ()``, so the matching rows are scanned once.
+    Past the last row the window has no row to ride on: the count is then None (the caller
+    counts separately, which only a page past the end costs).
     """
-    offset = (page - 1) * per_page
-    if defer_traits:
-        queryset = queryset.defer("traits")
-    estimated = False
-    if filtered:
-        # Filtering on the window makes Django compute it in a subquery: the database then
-        # collects the matching rows once (it must, to count them) and sorts the page from
-        # them. Without it PostgreSQL may walk the sort index over every contact, probing
-        # each one against the filter (seconds at 500,000 contacts).
-        counted = queryset.annotate(matching=Window(Count("pk"))).filter(matching__gt=0)
-        rows = list(counted[offset : offset + per_page])
-        # Past the last page the window has no row to ride on: count separately (rare).
-        total = rows[0].matching if rows else (queryset.count() if page > 1 else 0)
-    else:
-        total, estimated = contact_total()
-        rows = list(queryset[offset : offset + per_page]) if total else []
-    if with_tags and rows:
-        prefetch_related_objects(rows, "tags")
-    return ContactPage(rows=rows, total=total, number=page, per_page=per_page, estimated=estimated)
+    # Filtering on the window makes Django compute it in a subquery: the database then
+    # collects the matching rows once (it must, to count them) and sorts the page from
+    # them. Without it PostgreSQL may walk the sort index over every contact, probing
+    # each one against the filter (seconds at 500,000 contacts).
+    counted = queryset.annotate(matching=Window(Count("pk"))).filter(matching__gt=0)
+    rows = list(counted[offset : offset + limit])
+    return rows, (rows[0].matching if rows else None)
 
 
 # Above this many contacts, PostgreSQL's unfiltered total is the planner's estimate.

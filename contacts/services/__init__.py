@@ -4,15 +4,25 @@ Web views, the admin, the bulk upload task and the public API call these functio
 else writes those models. One module per capability:
 
 - ``actor``: who writes (recorded on every activity entry);
-- ``errors``: why a write was refused, naming canonical field keys;
+- (``contacts.errors``: why a write was refused, naming canonical field keys, re-exported here);
 - ``planning``: input checking without writes (names to fields, values coerced);
+- ``plan``: the change plan, what a write does to one contact (pure; every writer uses it);
 - ``contacts``: one contact created, upserted, updated, tagged, deleted;
 - ``tags``, ``attributes``: tags and custom fields;
 - ``imports``: a batch of CSV rows written set-wise;
 - ``bulk``: bulk actions from the list (inline or as a background job);
-- ``list_settings``: a user's columns and saved views.
+- ``list_settings``: a user's columns and saved views;
+- ``retry``: a write retried after a concurrent insert of the same row.
 """
 
+from contacts.errors import (
+    ContactConflict,
+    ContactInputError,
+    DuplicateContact,
+    FieldError,
+    ServiceError,
+    VersionConflict,
+)
 from contacts.services.actor import Actor
 from contacts.services.attributes import attribute_create, attribute_update
 from contacts.services.bulk import (
@@ -35,14 +45,6 @@ from contacts.services.contacts import (
     contact_update,
     contact_upsert,
     contacts_delete,
-)
-from contacts.services.errors import (
-    ContactConflict,
-    ContactInputError,
-    DuplicateContact,
-    FieldError,
-    ServiceError,
-    VersionConflict,
 )
 from contacts.services.imports import (
     IMPORT_CREATED,

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
+from contacts import kinds
+from contacts.errors import ContactInputError, FieldError
 from contacts.fields import attribute_key_for, field_registry
-from contacts.kinds import is_field_type
+from contacts.kinds import CoercionError, is_field_type
 from contacts.models import Attribute
 from contacts.services.actor import Actor
-from contacts.services.errors import ContactInputError, FieldError
+from contacts.services.planning import PlannedValues
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -78,3 +80,22 @@ def attributes_get_or_create(
         )
         result[key] = attribute
     return result
+
+
+def attributes_ensure(planned: PlannedValues, actor: Actor) -> None:
+    """Create the attributes first seen in ``planned``; a value is checked again against the
+    type of an attribute someone else created meanwhile with another type."""
+    if not planned.new_attributes:
+        return
+    errors: list[FieldError] = []
+    created = attributes_get_or_create(planned.new_attributes, actor)
+    for key, attribute in created.items():
+        if attribute.type != planned.new_attributes[key][1]:
+            try:
+                planned.traits[key] = kinds.kind_for(attribute.type).parse(
+                    planned.traits[key], label=attribute.label
+                )
+            except CoercionError as exc:
+                errors.append(FieldError(key, attribute.label, exc.problem))
+    if errors:
+        raise ContactInputError(errors)

@@ -14,11 +14,26 @@ from django.db import transaction
 from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
+from contacts.errors import ContactInputError, FieldError, ServiceError
 from contacts.fields import TAGS
-from contacts.models import Activity, BulkAction, BulkActionContact, Contact, ContactTag, Tag
+from contacts.models import (
+    Activity,
+    BulkAction,
+    BulkActionContact,
+    Contact,
+    ContactTag,
+    Tag,
+    tag_key,
+)
 from contacts.services.actor import Actor
 from contacts.services.contacts import contacts_delete
-from contacts.services.errors import ContactInputError, FieldError, ServiceError
+from contacts.services.plan import (
+    NO_VALUES,
+    ChangePlan,
+    plan_change,
+    tags_by_key,
+    tags_removed_entry,
+)
 from contacts.services.tags import tags_get_or_create
 from contacts.tasks import run_bulk_action
 from jobs.models import FINISHED
@@ -49,7 +64,8 @@ def contacts_tags_add_bulk(
 
     Set-based, a chunk of contacts at a time: one read of the links they already have, one
     multi-row INSERT of the missing links, one UPDATE of version/updated time and one
-    multi-row INSERT of activity entries per chunk, all in one transaction.
+    multi-row INSERT of activity entries per chunk, all in one transaction. What each contact
+    gains (and its activity entry) is planned by ``plan_change``, as for one contact.
     """
     tags = tags_get_or_create(names=names)
     if not tags:
@@ -59,47 +75,52 @@ def contacts_tags_add_bulk(
     with transaction.atomic():
         ids = _bulk_contact_ids(contacts)
         for start in range(0, len(ids), BULK_CHUNK):
-            chunk = ids[start : start + BULK_CHUNK]
-            locked = list(
-                Contact.objects.select_for_update()
-                .filter(pk__in=chunk)
-                .values_list("pk", flat=True)
-            )
-            have = set(
-                ContactTag.objects.filter(contact_id__in=locked, tag__in=tags).values_list(
-                    "contact_id", "tag_id"
-                )
-            )
-            added: dict[int, list[str]] = {}
-            links = []
-            for contact_id in locked:
-                for tag in tags:
-                    if (contact_id, tag.pk) not in have:
-                        links.append(ContactTag(contact_id=contact_id, tag=tag, created_at=now))
-                        added.setdefault(contact_id, []).append(tag.name)
-            if not added:
-                continue
-            ContactTag.objects.bulk_create(links, ignore_conflicts=True, batch_size=BULK_CHUNK)
-            _bulk_touch(list(added), now)
-            Activity.objects.bulk_create(
-                [
-                    _bulk_activity(
-                        actor, contact_id, {"fields": {}, "tags_added": added_names}, now
-                    )
-                    for contact_id, added_names in added.items()
-                ],
-                batch_size=BULK_CHUNK,
-            )
-            changed += len(added)
+            changed += _tags_add_chunk(actor, ids[start : start + BULK_CHUNK], tags, now)
     logger.info("tags added to %s contacts by %s via %s", changed, actor.user, actor.source)
     return changed
+
+
+def _tags_add_chunk(actor: Actor, chunk: list[int], tags: list[Tag], now: Any) -> int:
+    locked = list(
+        Contact.objects.select_for_update().filter(pk__in=chunk).values_list("pk", flat=True)
+    )
+    key_of = {tag.pk: tag.name_key for tag in tags}
+    have: dict[int, set[str]] = {}
+    links = ContactTag.objects.filter(contact_id__in=locked, tag__in=tags)
+    for contact_id, tag_id in links.values_list("contact_id", "tag_id"):
+        have.setdefault(contact_id, set()).add(key_of[tag_id])
+    incoming = tags_by_key(tags)
+    plans: list[tuple[int, ChangePlan]] = []
+    for contact_id in locked:
+        # {}: the contact's stored values are not read; tags are all this write changes.
+        plan = plan_change({}, NO_VALUES, tags=incoming, current_tag_keys=have.get(contact_id, ()))
+        if plan.changed:
+            plans.append((contact_id, plan))
+    if not plans:
+        return 0
+    tag_by_name = {tag.name: tag for tag in tags}
+    ContactTag.objects.bulk_create(
+        [
+            ContactTag(contact_id=contact_id, tag=tag_by_name[name], created_at=now)
+            for contact_id, plan in plans
+            for name in plan.tags_added
+        ],
+        ignore_conflicts=True,
+        batch_size=BULK_CHUNK,
+    )
+    _bulk_touch([contact_id for contact_id, _ in plans], now)
+    Activity.objects.bulk_create(
+        [_bulk_activity(actor, contact_id, plan.activity or {}, now) for contact_id, plan in plans],
+        batch_size=BULK_CHUNK,
+    )
+    return len(plans)
 
 
 def contacts_tags_remove_bulk(
     *, actor: Actor, contacts: QuerySet[Contact] | Iterable[int], names: Iterable[str]
 ) -> int:
     """Remove tags (by name, any case) from many contacts; returns how many lost a tag."""
-    keys = {" ".join(n.split()).casefold() for n in names if isinstance(n, str) and n.strip()}
+    keys = {tag_key(n) for n in names if isinstance(n, str) and n.strip()}
     if not keys:
         raise ContactInputError([FieldError(TAGS, "Tags", "give at least one tag")])
     tags = list(Tag.objects.filter(name_key__in=keys))
@@ -120,9 +141,7 @@ def contacts_tags_remove_bulk(
             _bulk_touch(list(removed), now)
             Activity.objects.bulk_create(
                 [
-                    _bulk_activity(
-                        actor, contact_id, {"fields": {}, "tags_removed": removed_names}, now
-                    )
+                    _bulk_activity(actor, contact_id, tags_removed_entry(removed_names), now)
                     for contact_id, removed_names in removed.items()
                 ],
                 batch_size=BULK_CHUNK,

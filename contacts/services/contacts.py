@@ -1,8 +1,9 @@
 """Writes to one contact: create, upsert (match, merge), update, tags, delete, events.
 
 Each function is all-or-nothing (one transaction), checks its input through the field
-registry, records one ``Activity`` per contact it changes, and records nothing when nothing
-changed. See DESIGN.md, "Rules every entry point obeys".
+registry, asks :func:`contacts.services.plan.plan_change` what changes (the rules of
+DESIGN.md "Rules every entry point obeys" live there) and carries the plan out: the row,
+the tag links and one ``Activity``, or nothing when nothing changed.
 """
 
 from __future__ import annotations
@@ -16,24 +17,39 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from contacts import kinds
-from contacts.fields import TAGS, Field, FieldRegistry, field_registry
-from contacts.kinds import CoercionError
-from contacts.models import Activity, Contact, ContactTag
-from contacts.phones import Phone
-from contacts.services.actor import Actor
-from contacts.services.attributes import attributes_get_or_create
-from contacts.services.errors import (
-    ContactConflict,
+from contacts.errors import (
     ContactInputError,
     DuplicateContact,
     FieldError,
     VersionConflict,
 )
+from contacts.fields import TAGS, Field, FieldRegistry, field_registry
+from contacts.kinds import CoercionError
+from contacts.models import Activity, Contact, ContactTag, Tag, tag_key
+from contacts.phones import Phone
+from contacts.selectors.match import contact_match
+from contacts.services.actor import Actor
+from contacts.services.attributes import attributes_ensure
+from contacts.services.plan import (
+    NO_VALUES,
+    ChangePlan,
+    plan_change,
+    tags_by_key,
+    tags_removed_entry,
+)
 from contacts.services.planning import PlannedValues, phone_or_error, plan_values
-from contacts.services.tags import clean_tag_names, link_tags, tags_get_or_create
+from contacts.services.retry import retry_on_integrity_error
+from contacts.services.tags import (
+    clean_tag_names,
+    contact_tag_keys,
+    link_tags,
+    tags_get_or_create,
+)
 
 logger = logging.getLogger(__name__)
+
+# The stored values a plan may compare with (the editable built-in columns, identity, traits).
+CURRENT_KEYS = ("user_id", "phone", "name", "email", "whatsapp_opted", "traits")
 
 
 @dataclass(slots=True)
@@ -44,55 +60,42 @@ class UpsertResult:
     activity: Activity | None = None
 
 
-def _apply(
-    contact: Contact,
-    planned: PlannedValues,
-    *,
-    registry: FieldRegistry,
-    actor: Actor,
-    errors: list[FieldError],
-) -> dict[str, list[Any]]:
-    """Set planned values on ``contact`` (in memory) and return ``{key: [old, new]}``."""
-    changes: dict[str, list[Any]] = {}
-    if planned.new_attributes:
-        created = attributes_get_or_create(planned.new_attributes, actor)
-        for key, attribute in created.items():
-            if attribute.type != planned.new_attributes[key][1]:
-                # Someone created it with another type meanwhile: check against that type.
-                try:
-                    planned.traits[key] = kinds.kind_for(attribute.type).parse(
-                        planned.traits[key], label=attribute.label
-                    )
-                except CoercionError as exc:
-                    errors.append(FieldError(key, attribute.label, exc.problem))
-    for key, new in planned.builtin.items():
-        old = getattr(contact, key)
-        if old != new:
-            setattr(contact, key, new)
-            changes[key] = [old, new]
-    traits = dict(contact.traits or {})
-    for key, new in planned.traits.items():
-        old = traits.get(key)
-        if new is None:
-            if key in traits:
-                del traits[key]
-                changes[key] = [old, None]
-        elif old != new or type(old) is not type(new):
-            traits[key] = new
-            changes[key] = [old, new]
-    contact.traits = traits
-    return changes
+def current_values(contact: Contact) -> dict[str, Any]:
+    """A stored contact's values, as :func:`plan_change` reads them."""
+    return {key: getattr(contact, key) for key in CURRENT_KEYS}
 
 
-def _save(contact: Contact, *, creating: bool) -> None:
+def _assign(contact: Contact, plan: ChangePlan) -> None:
+    """Set the plan's values on ``contact`` in memory."""
+    for key, value in plan.columns.items():
+        setattr(contact, key, value)
+    if plan.traits is not None:
+        contact.traits = plan.traits
+
+
+def _store(actor: Actor, contact: Contact, plan: ChangePlan, tags: Iterable[Tag]) -> Activity:
+    """Write a changing plan whose values ``contact`` holds: the row (the version goes up on
+    every change, tag-only ones included), the tag links, the activity entry."""
     now = timezone.now()
     contact.updated_at = now
-    if creating:
+    if plan.creating:
         contact.created_at = now
         contact.save(force_insert=True)
     else:
         contact.version += 1
-        contact.save()
+        written = [*plan.columns, *(("traits",) if plan.traits is not None else ())]
+        contact.save(update_fields=[*written, "version", "updated_at"])
+    if plan.tags_added:
+        by_name = {tag.name: tag for tag in tags}
+        link_tags(contact, [by_name[name] for name in plan.tags_added])
+    kind = Activity.Kind.CREATED if plan.creating else Activity.Kind.UPDATED
+    return _record(actor, contact, kind, plan.activity or {})
+
+
+def _record(actor: Actor, contact: Contact, kind: str, changes: dict[str, Any]) -> Activity:
+    entry = actor.activity(contact=contact, kind=kind, changes=changes)
+    entry.save(force_insert=True)
+    return entry
 
 
 def _unique_clash(contact: Contact) -> DuplicateContact | None:
@@ -134,45 +137,22 @@ def contact_create(
     tag_names = clean_tag_names([*tags, *planned.tags], errors)
     if errors:
         raise ContactInputError(errors)
-    contact = Contact(user_id=user_id)
-    if phone is not None:
-        contact.phone, contact.country_code = phone.e164, phone.country_code
-        contact.phone_number = phone.national_number
     with transaction.atomic():
-        changes = _apply(contact, planned, registry=registry, actor=actor, errors=errors)
-        if errors:
-            raise ContactInputError(errors)
+        attributes_ensure(planned, actor)
+        tag_rows = tags_get_or_create(names=tag_names)
+        plan = plan_change(None, planned, tags=tags_by_key(tag_rows), phone=phone, user_id=user_id)
+        contact = Contact()
+        _assign(contact, plan)
         if clash := _unique_clash(contact):
             raise clash
         try:
             with transaction.atomic():
-                _save(contact, creating=True)
+                _store(actor, contact, plan, tag_rows)
         except IntegrityError:
             if clash := _unique_clash(contact):
                 raise clash from None
             raise
-        added = link_tags(contact, tags_get_or_create(names=tag_names), new_contact=True)
-        _record(actor, contact, Activity.Kind.CREATED, _created_changes(contact, changes, added))
     return contact
-
-
-def _created_changes(
-    contact: Contact, changes: dict[str, list[Any]], tags_added: list[str]
-) -> dict[str, Any]:
-    fields = {
-        k: [None, v] for k, v in (("phone", contact.phone), ("user_id", contact.user_id)) if v
-    }
-    fields.update({k: [None, new] for k, (_, new) in changes.items() if new not in ("", None)})
-    result: dict[str, Any] = {"fields": fields}
-    if tags_added:
-        result["tags_added"] = tags_added
-    return result
-
-
-def _record(actor: Actor, contact: Contact, kind: str, changes: dict[str, Any]) -> Activity:
-    entry = actor.activity(contact=contact, kind=kind, changes=changes)
-    entry.save(force_insert=True)
-    return entry
 
 
 def contact_upsert(
@@ -209,18 +189,11 @@ def contact_upsert(
     tag_names = clean_tag_names([*tags, *planned.tags], errors)
     if errors:
         raise ContactInputError(errors)
-
-    for attempt in range(3):
-        try:
-            with transaction.atomic():
-                return _upsert_locked(actor, user_id, phone, planned, tag_names, registry)
-        except IntegrityError:
-            # Another request created the same contact (or tag link) between our lookup and
-            # insert; its row is committed now, so the next attempt finds and updates it.
-            if attempt == 2:
-                raise
-            logger.info("upsert retried after a concurrent insert (phone=%s)", phone)
-    raise AssertionError("unreachable")
+    # No savepoint inside: an IntegrityError rolls the attempt back and it runs again.
+    return retry_on_integrity_error(
+        lambda: _upsert_locked(actor, user_id, phone, planned, tag_names),
+        what=f"upsert (phone={phone.e164 if phone else None})",
+    )
 
 
 def _upsert_locked(
@@ -229,75 +202,25 @@ def _upsert_locked(
     phone: Phone | None,
     planned: PlannedValues,
     tag_names: list[str],
-    registry: FieldRegistry,
 ) -> UpsertResult:
-    locked = Contact.objects.select_for_update()
-    by_user = locked.filter(user_id=user_id).first() if user_id else None
-    by_phone = locked.filter(phone=phone.e164).first() if phone else None
-    if by_user and by_phone and by_user.pk != by_phone.pk:
-        raise ContactConflict(
-            f'user id "{user_id}" belongs to one contact and phone {phone.e164} to another; '
-            "nothing was changed",
-            field="user_id",
-        )
-    contact = by_user or by_phone
-    creating = contact is None
-    errors: list[FieldError] = []
-    identity: dict[str, list[Any]] = {}
-    if creating:
-        contact = Contact(user_id=user_id)
-        if phone:
-            contact.phone, contact.country_code = phone.e164, phone.country_code
-            contact.phone_number = phone.national_number
-    else:
-        if phone and contact.phone and contact.phone != phone.e164:
-            raise ContactConflict(
-                f'user id "{user_id}" belongs to the contact with phone {contact.phone}; a '
-                "contact's phone number is never changed",
-                field="phone_number",
-            )
-        if user_id and contact.user_id and contact.user_id != user_id:
-            raise ContactConflict(
-                f'phone {contact.phone} belongs to the contact with user id "{contact.user_id}"',
-                field="user_id",
-            )
-        if phone and not contact.phone:
-            identity["phone"] = [None, phone.e164]
-            contact.phone, contact.country_code = phone.e164, phone.country_code
-            contact.phone_number = phone.national_number
-        if user_id and not contact.user_id:
-            identity["user_id"] = [None, user_id]
-            contact.user_id = user_id
-    changes = _apply(contact, planned, registry=registry, actor=actor, errors=errors)
-    if errors:
-        raise ContactInputError(errors)
-    changes = {**identity, **changes}
-    if creating or changes:
-        # No savepoint: an IntegrityError here rolls back the caller's transaction, which
-        # contact_upsert retries as a whole.
-        _save(contact, creating=creating)
-    added = link_tags(contact, tags_get_or_create(names=tag_names), new_contact=creating)
-    if creating:
-        activity = _record(
-            actor, contact, Activity.Kind.CREATED, _created_changes(contact, changes, added)
-        )
-        return UpsertResult(contact, created=True, changed=True, activity=activity)
-    if not changes and not added:
+    contact = contact_match(user_id=user_id, phone=phone, lock=True)
+    attributes_ensure(planned, actor)
+    tag_rows = tags_get_or_create(names=tag_names)
+    current = None if contact is None else current_values(contact)
+    plan = plan_change(
+        current,
+        planned,
+        tags=tags_by_key(tag_rows),
+        current_tag_keys=contact_tag_keys(contact.pk) if contact and tag_rows else (),
+        phone=phone,
+        user_id=user_id,
+    )
+    contact = contact or Contact()
+    if not plan.changed:
         return UpsertResult(contact, created=False, changed=False)
-    if added and not changes:
-        _touch(contact)
-    entry: dict[str, Any] = {"fields": changes}
-    if added:
-        entry["tags_added"] = added
-    activity = _record(actor, contact, Activity.Kind.UPDATED, entry)
-    return UpsertResult(contact, created=False, changed=True, activity=activity)
-
-
-def _touch(contact: Contact) -> None:
-    """Bump version and updated time after a change that lives outside the contact row."""
-    contact.version += 1
-    contact.updated_at = timezone.now()
-    contact.save(update_fields=["version", "updated_at"])
+    _assign(contact, plan)
+    activity = _store(actor, contact, plan, tag_rows)
+    return UpsertResult(contact, created=plan.creating, changed=True, activity=activity)
 
 
 _NOT_GIVEN: Any = object()
@@ -334,20 +257,11 @@ def contact_update(
         raise ContactInputError(errors)
     with transaction.atomic():
         contact = Contact.objects.select_for_update().get(pk=contact_id)
-        for key, shown in (expected_values or {}).items():
-            target = registry[key]
-            current = target.get(contact)
-            if _normalized(target, current) != _normalized(target, shown):
-                raise VersionConflict(field=target, current_value=current, contact=contact)
-        if expected_version is not None and contact.version != expected_version:
-            key = next(iter(values), "name")
-            target = registry[key]
-            raise VersionConflict(field=target, current_value=target.get(contact), contact=contact)
-        changes = _apply(contact, planned, registry=registry, actor=actor, errors=errors)
-        if errors:
-            raise ContactInputError(errors)
-        if not changes:
+        _refuse_concurrent_edit(contact, values, expected_version, expected_values, registry)
+        plan = plan_change(current_values(contact), planned)
+        if not plan.changed:
             return contact
+        _assign(contact, plan)
         if not contact.phone and not contact.user_id:
             # The contact page's pencil could otherwise clear the only id a contact has.
             raise ContactInputError(
@@ -355,9 +269,25 @@ def contact_update(
             )
         if clash := _unique_clash(contact):
             raise clash
-        _save(contact, creating=False)
-        _record(actor, contact, Activity.Kind.UPDATED, {"fields": changes})
+        _store(actor, contact, plan, ())
     return contact
+
+
+def _refuse_concurrent_edit(
+    contact: Contact,
+    values: Mapping[str, Any],
+    expected_version: int | None,
+    expected_values: Mapping[str, Any] | None,
+    registry: FieldRegistry,
+) -> None:
+    for key, shown in (expected_values or {}).items():
+        target = registry[key]
+        current = target.get(contact)
+        if _normalized(target, current) != _normalized(target, shown):
+            raise VersionConflict(field=target, current_value=current, contact=contact)
+    if expected_version is not None and contact.version != expected_version:
+        target = registry[next(iter(values), "name")]
+        raise VersionConflict(field=target, current_value=target.get(contact), contact=contact)
 
 
 def _normalized(target: Field, value: Any) -> Any:
@@ -395,24 +325,31 @@ def contact_tags_add(*, actor: Actor, contact_id: int, names: Iterable[str]) -> 
         raise ContactInputError(errors)
     with transaction.atomic():
         contact = Contact.objects.select_for_update().get(pk=contact_id)
-        added = link_tags(contact, tags_get_or_create(names=cleaned))
-        if added:
-            _touch(contact)
-            _record(actor, contact, Activity.Kind.UPDATED, {"fields": {}, "tags_added": added})
-    return added
+        tag_rows = tags_get_or_create(names=cleaned)
+        plan = plan_change(
+            current_values(contact),
+            NO_VALUES,
+            tags=tags_by_key(tag_rows),
+            current_tag_keys=contact_tag_keys(contact.pk) if tag_rows else (),
+        )
+        if plan.changed:
+            _store(actor, contact, plan, tag_rows)
+    return list(plan.tags_added)
 
 
 def contact_tags_remove(*, actor: Actor, contact_id: int, names: Iterable[str]) -> list[str]:
     """Remove tags by name, in any case (staff only: the API and CSV never remove tags)."""
-    keys = {" ".join(n.split()).casefold() for n in names if isinstance(n, str)}
+    keys = {tag_key(n) for n in names if isinstance(n, str)}
     with transaction.atomic():
         contact = Contact.objects.select_for_update().get(pk=contact_id)
         links = ContactTag.objects.filter(contact=contact, tag__name_key__in=keys)
         removed = list(links.values_list("tag__name", flat=True))
         if removed:
             links.delete()
-            _touch(contact)
-            _record(actor, contact, Activity.Kind.UPDATED, {"fields": {}, "tags_removed": removed})
+            contact.version += 1
+            contact.updated_at = timezone.now()
+            contact.save(update_fields=["version", "updated_at"])
+            _record(actor, contact, Activity.Kind.UPDATED, tags_removed_entry(removed))
     return removed
 
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contacts import kinds
+from contacts.errors import FieldError
 from contacts.fields import TAGS, Field, FieldRegistry, attribute_key_for, field_registry
 from contacts.kinds import CoercionError
 from contacts.phones import Phone, PhoneError, normalize_phone
-from contacts.services.errors import FieldError
 
 MAX_FIELD_NAME_LENGTH = 100
 
@@ -102,8 +102,7 @@ def phone_or_error(
     try:
         return normalize_phone(phone_number, country_code)
     except PhoneError as exc:
-        label = "Country code" if exc.field == "country_code" else "Phone number"
-        errors.append(FieldError(exc.field, label, str(exc)))
+        errors.append(FieldError(exc.field, exc.label, str(exc)))
         return None
 
 

@@ -6,9 +6,9 @@ from collections.abc import Iterable, Sequence
 
 from django.db import transaction
 
+from contacts.errors import ContactInputError, FieldError
 from contacts.fields import TAGS
-from contacts.models import Contact, ContactTag, Tag
-from contacts.services.errors import ContactInputError, FieldError
+from contacts.models import Contact, ContactTag, Tag, tag_key
 
 MAX_TAG_LENGTH = 100
 
@@ -28,7 +28,7 @@ def clean_tag_names(names: Iterable[str], errors: list[FieldError]) -> list[str]
                 FieldError(TAGS, "Tags", f'"{name[:30]}..." is longer than {MAX_TAG_LENGTH}')
             )
             continue
-        cleaned.setdefault(name.casefold(), name)
+        cleaned.setdefault(tag_key(name), name)
     return list(cleaned.values())
 
 
@@ -43,7 +43,7 @@ def tags_get_or_create(*, names: Iterable[str]) -> list[Tag]:
         raise ContactInputError(errors)
     if not cleaned:
         return []
-    by_key = {name.casefold(): name for name in cleaned}
+    by_key = {tag_key(name): name for name in cleaned}
     existing = {t.name_key: t for t in Tag.objects.filter(name_key__in=by_key)}
     missing = [Tag(name=name, name_key=key) for key, name in by_key.items() if key not in existing]
     if missing:
@@ -75,7 +75,7 @@ def tag_update(*, tag_id: int, name: str | None = None, is_default: bool | None 
             cleaned = clean_tag_names([name], errors)
             if errors or not cleaned:
                 raise ContactInputError(errors or [FieldError("name", "Name", "is required")])
-            key = cleaned[0].casefold()
+            key = tag_key(cleaned[0])
             if Tag.objects.filter(name_key=key).exclude(pk=tag.pk).exists():
                 raise ContactInputError(
                     [FieldError("name", "Name", f'a tag "{cleaned[0]}" already exists')]
@@ -87,15 +87,14 @@ def tag_update(*, tag_id: int, name: str | None = None, is_default: bool | None 
     return tag
 
 
-def link_tags(contact: Contact, tags: Sequence[Tag], *, new_contact: bool = False) -> list[str]:
-    """Link tags not yet on the (locked) contact; returns the names added."""
-    if not tags:
-        return []
-    have: set[int] = set()
-    if not new_contact:
-        have = set(ContactTag.objects.filter(contact=contact).values_list("tag_id", flat=True))
-    new = [t for t in tags if t.pk not in have]
+def contact_tag_keys(contact_id: int) -> set[str]:
+    """The keys of the tags a contact has (the plan's ``current_tag_keys``)."""
+    links = ContactTag.objects.filter(contact_id=contact_id)
+    return set(links.values_list("tag__name_key", flat=True))
+
+
+def link_tags(contact: Contact, tags: Sequence[Tag]) -> None:
+    """Link ``tags`` to the (locked or new) contact; the plan chose those it lacks."""
     ContactTag.objects.bulk_create(
-        [ContactTag(contact=contact, tag=t) for t in new], ignore_conflicts=True
+        [ContactTag(contact=contact, tag=tag) for tag in tags], ignore_conflicts=True
     )
-    return [t.name for t in new]

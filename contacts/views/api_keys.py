@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from crispy_forms.bootstrap import StrictButton
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from contacts.api_keys import MAX_NAME_LENGTH, NewApiKey, api_key_create, api_key_revoke
@@ -21,6 +26,24 @@ class ApiKeyForm(forms.Form):
         max_length=MAX_NAME_LENGTH,
         help_text="Which system uses it, e.g. Shop or Signup form.",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_action = reverse_lazy("contacts:api-key-new")
+        self.helper.form_class = "card card-body mb-4"
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.layout = Layout(
+            HTML('<h2 class="h5">New key</h2>'),
+            Row(
+                Column("name", css_class="col-md-6"),
+                Column(
+                    StrictButton("Create key", type="submit", css_class="btn-primary mt-md-2"),
+                    css_class="col-auto pt-md-4",
+                ),
+                css_class="g-2 align-items-start",
+            ),
+        )
 
 
 def _page(

@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import trigger_client_event
 
 from contacts import selectors, services
 from contacts.field_editor import (
@@ -202,8 +203,7 @@ def _saved_response(
     if not field.builtin and field.key not in contact.traits:
         context["row"] = None  # a cleared trait leaves the contact: its row goes away
     response = render(request, f"{TEMPLATE}#field-saved", context)
-    response["HX-Trigger"] = CHANGED_EVENT
-    return response
+    return trigger_client_event(response, CHANGED_EVENT)
 
 
 # --- + Add Field ----------------------------------------------------------------------------
@@ -274,5 +274,4 @@ def field_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return render(request, f"{TEMPLATE}#add-field", {**context, "chooser": chooser})
     row = _row(contact, field, can_edit=True, tz=tz, focus=True)
     response = render(request, f"{TEMPLATE}#field-added", {**context, "row": row})
-    response["HX-Trigger"] = CHANGED_EVENT
-    return response
+    return trigger_client_event(response, CHANGED_EVENT)

@@ -14,15 +14,23 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
+from django_htmx.http import push_url, replace_url
+from django_tables2 import RequestConfig
 
 from contacts.fields import FieldRegistry, field_registry
-from contacts.forms import BULK_PERMISSIONS, AddFilterForm
+from contacts.forms import (
+    BULK_PERMISSIONS,
+    NEW_FILTER_PREFIX,
+    AddFilterForm,
+    ListSearchForm,
+    SavedViewForm,
+)
 from contacts.http import HtmxHttpRequest
+from contacts.pagination import ContactPaginator
 from contacts.selectors import (
     PER_PAGE_CHOICES,
     ListQuery,
     contact_list_for,
-    contact_page,
     list_columns,
     parse_list_query,
     running_bulk_actions,
@@ -33,7 +41,6 @@ from contacts.selectors import (
 from contacts.tables import contact_table
 
 TEMPLATE = "contacts/contact_list.html"
-NEW_FILTER_PREFIX = "nf_"
 
 
 @require_GET
@@ -57,12 +64,9 @@ def contact_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _add_filter(request: HtmxHttpRequest, query: ListQuery, registry: FieldRegistry) -> None:
-    data = {
-        name.removeprefix(NEW_FILTER_PREFIX): value
-        for name, value in request.GET.items()
-        if name.startswith(NEW_FILTER_PREFIX)
-    }
-    form = AddFilterForm(data, registry=registry, field_key=data.get("field"))
+    form = AddFilterForm(
+        request.GET, registry=registry, field_key=request.GET.get(f"{NEW_FILTER_PREFIX}field")
+    )
     if form.is_valid():
         query.filters.append(form.cleaned_data["filter"])
         query.page = 1
@@ -79,46 +83,35 @@ def _set_history(request: HtmxHttpRequest, response: HttpResponse, url: str) -> 
     current = request.htmx.current_url or ""
     parsed = urlparse(current)
     same = (f"{parsed.path}?{parsed.query}" if parsed.query else parsed.path) == url
-    response["HX-Replace-Url" if same else "HX-Push-Url"] = url
+    if same:
+        replace_url(response, url)
+    else:
+        push_url(response, url)
 
 
 def list_context(
     request: HtmxHttpRequest, query: ListQuery, registry: FieldRegistry
 ) -> dict[str, Any]:
     columns = list_columns(user=request.user, registry=registry)
-    page = contact_page(
-        contact_list_for(query, registry),
-        page=query.page,
-        per_page=query.per_page,
-        filtered=query.is_filtered,
-        with_tags=shows_tags(columns),
-        defer_traits=not shows_traits(columns),
-    )
-    headers = [
-        {
-            "field": f,
-            "sort_url": query.querystring(
-                sort=f"-{f.key}" if query.sort == f.key else f.key, page=None
-            )
-            if f.sortable
-            else None,
-            "sorted": (
-                ("descending" if query.sort_descending else "ascending")
-                if query.sort_key == f.key
-                else None
-            ),
-        }
-        for f in columns
-    ]
+    contacts = contact_list_for(query, registry)
+    if shows_tags(columns):
+        contacts = contacts.prefetch_related("tags")
+    if not shows_traits(columns):
+        contacts = contacts.defer("traits")
+    table = contact_table(columns, contacts, query)
+    paginate = {
+        "paginator_class": ContactPaginator,
+        "per_page": query.per_page,
+        "filtered": query.is_filtered,
+    }
+    RequestConfig(request, paginate=paginate).configure(table)
     visible = {f.key for f in columns}
     return {
         "query": query,
         "registry": registry,
         "columns": columns,
-        "headers": headers,
         "hidden_fields": [f for f in registry if f.key not in visible],
-        "page": page,
-        "table": contact_table(columns, page.rows),
+        "table": table,
         "chips": [
             {"label": f.label, "remove_url": query.without_filter(i)}
             for i, f in enumerate(query.filters)
@@ -126,11 +119,11 @@ def list_context(
         "current_url": list_url(query),
         "clear_search_url": query.querystring(q=None, page=None),
         "upload_remove_url": query.querystring(upload=None, page=None),
-        "prev_url": query.querystring(page=max(1, query.page - 1)),
-        "next_url": query.querystring(page=query.page + 1),
         "first_url": query.querystring(page=None),
         "saved_views": saved_views_for(user=request.user),
-        "filter_form": AddFilterForm(registry=registry, prefix=None),
+        "filter_form": AddFilterForm(registry=registry),
+        "search_form": ListSearchForm(initial={"q": query.search}),
+        "save_form": SavedViewForm(),
         "per_page_choices": PER_PAGE_CHOICES,
         "can_change": request.user.has_perm("contacts.change_contact"),
         "can_delete": request.user.has_perm("contacts.delete_contact"),

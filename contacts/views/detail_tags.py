@@ -13,10 +13,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from contacts import selectors, services
 from contacts.http import HtmxHttpRequest
-from contacts.models import Contact, Tag
+from contacts.models import Contact, Tag, tag_key
 
 TEMPLATE = "contacts/contact_detail.html"
 CHANGED_EVENT = "contact-changed"
@@ -36,7 +37,7 @@ def _render_tags(request: HtmxHttpRequest, pk: int, *, changed: bool, **extra: A
     contact = selectors.contact_page_contact(pk=pk)
     response = render(request, f"{TEMPLATE}#tags", tags_context(request, contact, **extra))
     if changed:
-        response["HX-Trigger"] = CHANGED_EVENT
+        trigger_client_event(response, CHANGED_EVENT)
     return response
 
 
@@ -52,7 +53,7 @@ def tag_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     name = " ".join(request.POST.get("name", "").split())
     if not name:
         return _render_tags(request, pk, changed=False, tag_error="Tags: type a tag name")
-    exists = Tag.objects.filter(name_key=name.casefold()).exists()
+    exists = Tag.objects.filter(name_key=tag_key(name)).exists()
     if not exists and not request.user.has_perm("contacts.add_tag"):
         raise PermissionDenied
     try:
@@ -81,7 +82,7 @@ def tag_remove(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def tag_suggestions(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     query = " ".join(request.GET.get("name", "").split())
     suggestions = selectors.contact_tag_suggestions(contact_id=pk, query=query)
-    exact = any(t.name_key == query.casefold() for t in suggestions)
+    exact = any(t.name_key == tag_key(query) for t in suggestions)
     context = {
         "contact_pk": pk,
         "query": query,
@@ -89,6 +90,6 @@ def tag_suggestions(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "offer_create": bool(query)
         and not exact
         and request.user.has_perm("contacts.add_tag")
-        and not Tag.objects.filter(name_key=query.casefold()).exists(),
+        and not Tag.objects.filter(name_key=tag_key(query)).exists(),
     }
     return render(request, f"{TEMPLATE}#tag-suggestions", context)

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
 
 from contacts import services
 from contacts.fields import FieldRegistry, field_registry
@@ -70,7 +71,6 @@ def bulk_action(request: HtmxHttpRequest) -> HttpResponse:
     }
     if request.method == "GET":
         return render(request, f"{TEMPLATE}#bulk-confirm", context)
-    response = HttpResponse(status=204)
     try:
         if action != "export" and context["count"] > services.bulk_inline_limit():
             job = services.bulk_action_start(
@@ -80,15 +80,13 @@ def bulk_action(request: HtmxHttpRequest) -> HttpResponse:
                 names=form.tag_names,
                 return_url=list_url(query),
             )
-            response["HX-Redirect"] = reverse("contacts:bulk-status", args=[job.pk])
-            return response
+            return HttpResponseClientRedirect(reverse("contacts:bulk-status", args=[job.pk]))
         message = _perform(request, action, form, targets)
     except ServiceError as exc:
         form.add_error("tags", exc.message)
         return render(request, f"{TEMPLATE}#bulk-confirm", context)
     messages.success(request, message)
-    response["HX-Redirect"] = list_url(query)
-    return response
+    return HttpResponseClientRedirect(list_url(query))
 
 
 @require_GET

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from contacts import services
 from contacts.fields import field_registry
@@ -34,9 +35,7 @@ def columns_save(request: HtmxHttpRequest) -> HttpResponse:
     columns = columns_from_keys(request.POST.getlist("columns"), registry)
     services.list_preference_save(user=request.user, columns=[f.key for f in columns])
     if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Trigger"] = LIST_CHANGED
-        return response
+        return trigger_client_event(HttpResponse(status=204), LIST_CHANGED)
     return redirect(_same_site(request, request.POST.get("next", "")) or reverse("contacts:list"))
 
 
@@ -69,9 +68,7 @@ def saved_view_save(request: HtmxHttpRequest) -> HttpResponse:
     messages.success(request, f'View "{view.name}" saved.')
     url = reverse("contacts:list") + query.querystring(page=None, view=view.pk)
     if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
+        return HttpResponseClientRedirect(url)
     return redirect(url)
 
 
@@ -101,7 +98,5 @@ def saved_view_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     messages.success(request, "View deleted.")
     url = reverse("contacts:list")
     if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
+        return HttpResponseClientRedirect(url)
     return redirect(url)

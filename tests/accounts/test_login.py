@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from axes.models import AccessAttempt
 from django.test import Client
 
-from accounts.models import LoginFailure
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,4 +60,26 @@ def test_success_clears_the_failures_of_the_account(client: Client):
     for _ in range(3):
         log_in(client, "ana", "wrong")
     log_in(client, "ana", "pass-word-123")
-    assert not LoginFailure.objects.filter(username="ana").exists()
+    assert not AccessAttempt.objects.filter(username="ana").exists()
+
+
+def test_success_keeps_the_failures_counted_against_the_address(settings, client: Client):
+    settings.LOGIN_FAILURES_PER_ADDRESS = 4
+    UserFactory(username="ana")
+    UserFactory(username="mallory")
+    for n in range(3):
+        log_in(client, f"guess{n}", "wrong", address="10.9.9.9")
+    assert log_in(Client(), "mallory", "pass-word-123", address="10.9.9.9").status_code == 302
+    log_in(client, "guess3", "wrong", address="10.9.9.9")
+    assert log_in(Client(), "ana", "pass-word-123", address="10.9.9.9").status_code == 200
+
+
+def test_refused_attempts_do_not_extend_the_lock(client: Client):
+    UserFactory(username="ana")
+    for _ in range(5):
+        log_in(client, "ana", "wrong")
+    before = AccessAttempt.objects.get(username="ana")
+    for _ in range(3):
+        assert b"Too many failed log-ins" in log_in(client, "ana", "wrong").content
+    after = AccessAttempt.objects.get(username="ana")
+    assert (after.failures_since_start, after.attempt_time) == (5, before.attempt_time)

@@ -199,7 +199,7 @@ def test_wizard_of_a_draft_whose_file_vanished_says_so(make_job, editor_client):
     preview = editor_client.post(
         reverse("bulkupload:map_preview", args=[job.pk]), {}, headers={"HX-Request": "true"}
     )
-    assert preview.status_code == 204 and preview["HX-Redirect"] == reverse("bulkupload:new")
+    assert preview.status_code == 200 and preview["HX-Redirect"] == reverse("bulkupload:new")
     fmt = editor_client.post(
         reverse("bulkupload:map_format", args=[job.pk]), {"encoding": "utf-8", "delimiter": ","}
     )

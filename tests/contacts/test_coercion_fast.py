@@ -199,9 +199,8 @@ def reference_plan(planner: RowPlanner, cells: list[str]) -> PlannedRow:
         if planner.country_code_index is not None:
             row.cell_values[planner.country_code_index] = row.phone.country_code
     except phones.PhoneError as exc:
-        label = "Country code" if exc.field == "country_code" else "Phone number"
         index = planner.country_code_index if exc.field == "country_code" else planner.phone_index
-        row.errors.append(f"{label}: {exc}")
+        row.errors.append(f"{exc.label}: {exc}")
         if index is not None:
             row.cell_errors[index] = str(exc)
     for index, target in planner.columns:

@@ -1,12 +1,16 @@
 """contacts_import_batch: every outcome, stored value, tag link and activity entry, spelled out.
 
 The expectations are written by hand from the rules (match by phone, merge traits, add-only
-tags, one activity per changed contact), so a faster implementation must give the same.
+tags, one activity per changed contact), so a faster implementation must give the same. Each
+batch of the main test also goes through :func:`import_checked`: the set-wise writer must
+carry out exactly the plans the single-contact path makes for the same rows (its matcher,
+its reads of the current values and tags, the one ``plan_change``).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -16,6 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from contacts import services
 from contacts.models import Activity, Contact, ContactTag, Source, Tag
 from contacts.phones import normalize_phone
+from contacts.selectors.match import contact_match
 from contacts.services import (
     IMPORT_CREATED,
     IMPORT_UNCHANGED,
@@ -25,6 +30,9 @@ from contacts.services import (
     ImportRow,
     imports,
 )
+from contacts.services.contacts import current_values
+from contacts.services.plan import ChangePlan, plan_change, tags_by_key
+from contacts.services.tags import contact_tag_keys
 from tests.factories import make_contact
 
 CREATED, UPDATED, UNCHANGED = IMPORT_CREATED, IMPORT_UPDATED, IMPORT_UNCHANGED
@@ -90,6 +98,68 @@ def updated_at() -> dict[str, Any]:
     return dict(Contact.objects.values_list("phone", "updated_at"))
 
 
+def single_path_plans(rows: list[ImportRow], tags: list[Tag]) -> list[ChangePlan]:
+    """Each row's plan as ``contact_upsert`` makes it: match, read, ``plan_change``."""
+    plans = []
+    for item in rows:
+        contact = contact_match(user_id=None, phone=item.phone)
+        row_tags = services.tags_get_or_create(names=[*(t.name for t in tags), *item.tags])
+        plans.append(
+            plan_change(
+                None if contact is None else current_values(contact),
+                item,
+                tags=tags_by_key(row_tags),
+                current_tag_keys=contact_tag_keys(contact.pk) if contact else (),
+                phone=item.phone,
+            )
+        )
+    return plans
+
+
+def import_checked(actor: Actor, rows: list[ImportRow], tags: Sequence[Tag] = ()) -> list[str]:
+    """``contacts_import_batch``, checked to carry out the single-contact path's plans."""
+    plans = single_path_plans(rows, list(tags))
+    before, start, links_before = contacts(), last_activity_id(), links()
+    outcomes = services.contacts_import_batch(actor=actor, rows=rows, tags=tags)
+    expected_outcomes = [
+        CREATED if plan.creating else UPDATED if plan.changed else UNCHANGED for plan in plans
+    ]
+    assert outcomes == expected_outcomes
+    kinds = {True: CREATED, False: UPDATED}
+    recorded = {phone: (kind, changes) for phone, kind, *_, changes in activity_after(start)}
+    assert recorded == {
+        item.phone.e164: (kinds[plan.creating], plan.activity)
+        for item, plan in zip(rows, plans, strict=True)
+        if plan.changed
+    }
+    after = contacts()
+    for item, plan in zip(rows, plans, strict=True):
+        phone = item.phone.e164
+        if plan.creating:
+            stored = (None, *(plan.columns[k] for k in ("country_code", "phone_number")))
+            defaults = {"name": "", "email": "", "whatsapp_opted": False}
+            values = tuple(plan.columns.get(k, v) for k, v in defaults.items())
+            assert after[phone] == (*stored, *values, plan.traits, 1)
+        elif plan.changed:
+            user_id, code, national, name, email, opted, traits, version = before[phone]
+            columns = {"name": name, "email": email, "whatsapp_opted": opted, **plan.columns}
+            new_traits = traits if plan.traits is None else plan.traits
+            assert after[phone] == (
+                *(user_id, code, national),
+                *(columns["name"], columns["email"], columns["whatsapp_opted"]),
+                *(new_traits, version + 1),
+            )
+        else:
+            assert after[phone] == before[phone]
+    added = {
+        (item.phone.e164, name)
+        for item, plan in zip(rows, plans, strict=True)
+        for name in plan.tags_added
+    }
+    assert set(links()) == set(links_before) | added
+    return outcomes
+
+
 @pytest.mark.django_db
 def test_batches_give_the_same_outcomes_values_links_and_activity(editor):
     gita = make_contact(phone_number="9800000010", user_id="ext-10", name="Gita", tags=["VIP"])
@@ -97,9 +167,9 @@ def test_batches_give_the_same_outcomes_values_links_and_activity(editor):
 
     # --- 1: new contacts only -----------------------------------------------------------
     start = last_activity_id()
-    outcomes = services.contacts_import_batch(
-        actor=upload,
-        rows=[
+    outcomes = import_checked(
+        upload,
+        [
             row(
                 "9800000001",
                 {"name": "Asha", "email": "asha@mail.in", "whatsapp_opted": True},
@@ -202,9 +272,9 @@ def test_batches_give_the_same_outcomes_values_links_and_activity(editor):
     # --- 2: existing contacts, changed and unchanged, and new ones ----------------------
     before = updated_at()
     start = last_activity_id()
-    outcomes = services.contacts_import_batch(
-        actor=Actor.upload(user=editor, upload_job_id=2),
-        rows=[
+    outcomes = import_checked(
+        Actor.upload(user=editor, upload_job_id=2),
+        [
             row(
                 "9800000001",
                 {"name": "Asha", "email": "asha@mail.in", "whatsapp_opted": True},
@@ -357,7 +427,7 @@ def test_batches_give_the_same_outcomes_values_links_and_activity(editor):
         row("9800000006", {"email": "six@mail.in"}, {}, ("Imported", "VIP")),
     ]
     start = last_activity_id()
-    outcomes = services.contacts_import_batch(actor=Actor.system(), rows=rows, tags=imported)
+    outcomes = import_checked(Actor.system(), rows, imported)
     assert outcomes == [UPDATED, UPDATED, CREATED]
     assert {p: v[-1] for p, v in contacts().items()} == {
         e164("9800000001"): 2,
@@ -390,7 +460,7 @@ def test_batches_give_the_same_outcomes_values_links_and_activity(editor):
     before = updated_at()
     start = last_activity_id()
     count = ContactTag.objects.count()
-    outcomes = services.contacts_import_batch(actor=Actor.system(), rows=rows, tags=imported)
+    outcomes = import_checked(Actor.system(), rows, imported)
     assert outcomes == [UNCHANGED, UNCHANGED, UNCHANGED]
     assert activity_after(start) == []
     assert updated_at() == before

@@ -83,12 +83,13 @@ def readable(fragment: str) -> str:
 
 
 def list_cell(html: str, key: str) -> str:
-    """The first row's cell under the column of ``key``."""
+    """The first row's cell under the column of ``key`` (cells carry their field's key)."""
     head, body = html.split("<tbody>", 1)
-    keys = re.findall(r'<th scope="col" data-field="([^"]+)"', head)
+    assert f'data-field="{key}"' in head, key
     row = body.split("</tr>", 1)[0]
-    tds = [td for cls, td in re.findall(r'<td( class="[^"]*")?>(.*?)</td>', row, re.S) if not cls]
-    return readable(dict(zip(keys, tds, strict=True))[key])
+    found = re.search(rf'<td data-field="{re.escape(key)}">(.*?)</td>', row, re.S)
+    assert found, key
+    return readable(found.group(1))
 
 
 def page_value(html: str, key: str) -> str:

@@ -20,6 +20,7 @@ def test_main_pages_raise_no_csp_violation(new_page, manager):
         "/",
         f"/contacts/{contact.pk}/",
         "/uploads/new/",
+        "/overview/",
         "/settings/api-keys/",
         "/v1/public/docs/",
         "/admin/contacts/contact/",

@@ -1,5 +1,9 @@
 """Why a write was refused. Errors name canonical field keys; each entry point maps them
-to its own words (the API at its edge)."""
+to its own words (the API at its edge).
+
+Below services and selectors (the contact matcher in ``contacts.selectors.match`` raises
+``ContactConflict`` too); ``contacts.services`` re-exports every class.
+"""
 
 from __future__ import annotations
 

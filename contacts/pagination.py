@@ -1,0 +1,81 @@
+"""Pages of the contact list's table: Django's ``Paginator`` with the list's count rules.
+
+django-tables2 hands the paginator the table's rows (``BoundRows`` over the sorted
+queryset). Counting them the default way costs a ``COUNT(*)`` next to the page's query;
+instead:
+
+- filtered list: the count rides on the page's own query as ``COUNT(*) OVER ()``
+  (``page_with_count``), so the matching rows are scanned once;
+- unfiltered list: ``contact_total`` (an index-only count, or on PostgreSQL above
+  ``ESTIMATE_ABOVE`` the planner's estimate, shown as "about N"), plus an index walk for
+  the page, which beats a window over every contact.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Page, PageNotAnInteger, Paginator
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
+from django_tables2.rows import BoundRows
+
+from contacts.models import Contact
+from contacts.selectors import (
+    DEFAULT_PER_PAGE,
+    PER_PAGE_CHOICES,
+    contact_total,
+    page_with_count,
+)
+
+
+class ContactPaginator(Paginator):
+    """Pages of the contact table; ``filtered`` decides how the total is counted.
+
+    A page past the end is an empty page, not an error, so the list can say so and link to
+    the first page. A page size outside ``PER_PAGE_CHOICES`` falls back to the default.
+    """
+
+    def __init__(self, object_list: BoundRows, per_page: int, *, filtered: bool, **kwargs: Any):
+        if per_page not in PER_PAGE_CHOICES:
+            per_page = DEFAULT_PER_PAGE
+        super().__init__(object_list, per_page, **kwargs)
+        self.filtered = filtered
+        self.estimated = False
+
+    @property
+    def queryset(self) -> QuerySet[Contact]:
+        """The table's filtered queryset, as its columns sorted it."""
+        return self.object_list.data.data
+
+    @cached_property
+    def count(self) -> int:
+        if self.filtered:
+            return self.queryset.count()
+        total, self.estimated = contact_total()
+        return total
+
+    @property
+    def count_display(self) -> str:
+        return f"about {self.count:,}" if self.estimated else f"{self.count:,}"
+
+    def validate_number(self, number: Any) -> int:
+        try:
+            number = int(number)
+        except (TypeError, ValueError) as exc:
+            raise PageNotAnInteger("That page number is not an integer") from exc
+        return max(number, 1)
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        offset = (number - 1) * self.per_page
+        if self.filtered:
+            records, total = page_with_count(self.queryset, offset=offset, limit=self.per_page)
+            if total is not None:
+                self.count = total
+            elif number == 1:
+                self.count = 0
+        else:
+            records = list(self.queryset[offset : offset + self.per_page]) if self.count else []
+        rows = BoundRows(records, table=self.object_list.table, pinned_data=None)
+        return self._get_page(rows, number, self)
