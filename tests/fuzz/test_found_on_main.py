@@ -42,7 +42,7 @@ def test_a_page_beyond_any_list_is_named_and_the_first_page_shown(known_contact,
     response = viewer_client.get("/?page=18446744073709551617")
 
     assert "Page: at most 1,000,000,000; showing the first page" in response.content.decode()
-    assert response.context["page"].number == 1
+    assert response.context["table"].page.number == 1
 
 
 def test_a_thousand_conditions_are_capped_with_a_message(known_contact, viewer_client):
