@@ -9,6 +9,7 @@ would multiply the limit by the number of processes.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -103,12 +104,39 @@ class ApiKeyThrottle(AuthRateThrottle):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
 
+    def cost(self, request: HttpRequest) -> int:
+        """How many requests this one counts as."""
+        return 1
+
     def allow_request(self, request: HttpRequest) -> bool:
-        key = self.get_cache_key(request)
-        if key is None:
+        """ninja's sliding window, with a request counting ``cost`` entries of the history."""
+        self.key = self.get_cache_key(request)
+        if self.key is None:
             return True
-        with _exclusive(self.cache, key):
-            return super().allow_request(request)
+        cost = self.cost(request)
+        with _exclusive(self.cache, self.key):
+            self.history = self.cache.get(self.key, [])
+            self.now = self.timer()
+            while self.history and self.history[-1] <= self.now - self.duration:
+                self.history.pop()
+            if len(self.history) + cost > self.num_requests:
+                return self.throttle_failure()
+            self.history[:0] = [self.now] * cost
+            self.cache.set(self.key, self.history, self.duration)
+            return True
+
+
+class ApiKeyItemsThrottle(ApiKeyThrottle):
+    """The batch's throttle: each user in ``{"users": [...]}`` counts as one request, in the
+    same history as the single calls. A batch larger than the whole limit is never allowed:
+    send smaller ones."""
+
+    def cost(self, request: HttpRequest) -> int:
+        try:
+            users = json.loads(request.body).get("users")
+        except (ValueError, AttributeError):
+            return 1  # the body's own error is answered after the throttle
+        return max(1, len(users)) if isinstance(users, list) else 1
 
 
 @contextmanager
