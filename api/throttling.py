@@ -109,7 +109,11 @@ class ApiKeyThrottle(AuthRateThrottle):
         return 1
 
     def allow_request(self, request: HttpRequest) -> bool:
-        """ninja's sliding window, with a request counting ``cost`` entries of the history."""
+        """ninja's sliding window, with a request counting ``cost`` requests.
+
+        The history holds, newest first, a request's time, or ``[time, cost]`` for one that
+        counts as several (a batch): one entry per request, whatever its cost.
+        """
         self.key = self.get_cache_key(request)
         if self.key is None:
             return True
@@ -117,13 +121,24 @@ class ApiKeyThrottle(AuthRateThrottle):
         with _exclusive(self.cache, self.key):
             self.history = self.cache.get(self.key, [])
             self.now = self.timer()
-            while self.history and self.history[-1] <= self.now - self.duration:
+            while self.history and _moment(self.history[-1]) <= self.now - self.duration:
                 self.history.pop()
-            if len(self.history) + cost > self.num_requests:
+            counted = sum(1 if isinstance(entry, float) else entry[1] for entry in self.history)
+            if counted + cost > self.num_requests:
                 return self.throttle_failure()
-            self.history[:0] = [self.now] * cost
+            self.history.insert(0, self.now if cost == 1 else [self.now, cost])
             self.cache.set(self.key, self.history, self.duration)
             return True
+
+    def wait(self) -> float | None:
+        """Until the oldest request leaves the window."""
+        if not self.history:
+            return self.duration
+        return self.duration - (self.now - _moment(self.history[-1]))
+
+
+def _moment(entry: float | list[float]) -> float:
+    return entry if isinstance(entry, float) else entry[0]
 
 
 class ApiKeyItemsThrottle(ApiKeyThrottle):
