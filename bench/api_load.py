@@ -53,7 +53,7 @@ def environment(db: str, sqlite_persistent: bool = False) -> dict[str, str]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "api_settings",
-        "PYTHONPATH": f"{ROOT / 'bench'}:{ROOT}",
+        "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}",  # the project first: bench/overview.py is no app
         "CONTACTHUB_VAR_DIR": str(ROOT / "var" / "bench-api"),
         "ALLOWED_HOSTS": HOST,
     }

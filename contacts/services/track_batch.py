@@ -44,6 +44,11 @@ _NEW_CONTACT = {"user_id": None, "phone": None, "country_code": "", "phone_numbe
 _NEW_CONTACT |= {"name": "", "email": "", "whatsapp_opted": False, "traits": {}}
 # A batch is retried whole when a concurrent insert of one of its contacts wins.
 _ATTEMPTS = 5
+# PostgreSQL: batches take this transaction-level advisory lock, one at a time. Overlapping
+# batches inserting the same new phones would otherwise fail each other's inserts again and
+# again (each retry redoes 1,000 users); SQLite's writers queue anyway. Single upserts do not
+# take it: a clash with one is rare and the retry covers it.
+_BATCH_LOCK_ID = int.from_bytes(b"trackbat", "big", signed=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +144,9 @@ def _track_locked(
     create_attributes: bool,
     check: ItemCheck | None,
 ) -> list[TrackOutcome | Exception | None]:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_BATCH_LOCK_ID])
     batch = _read(items)
     registry = field_registry()
     pending: list[tuple[str, _Row] | Exception | None] = []
