@@ -31,7 +31,13 @@ from api.errors import (
 )
 from api.idempotency import idempotent, request_fingerprint
 from api.interakt import interakt_filters
-from api.limits import MAX_EVENT_NAME_LENGTH, MAX_OFFSET, MAX_PAGE_SIZE, check_storable
+from api.limits import (
+    MAX_EVENT_NAME_LENGTH,
+    MAX_OFFSET,
+    MAX_PAGE_SIZE,
+    LongNumberParser,
+    check_storable,
+)
 from api.schemas import (
     ErrorOut,
     PingOut,
@@ -82,6 +88,7 @@ public_api = NinjaAPI(
     docs_url=None,
     auth=ApiKeyAuth(),
     throttle=ApiKeyThrottle(),
+    parser=LongNumberParser(),
 )
 install_exception_handlers(public_api)
 CONCURRENT_CHANGE = ApiError(
