@@ -10,6 +10,7 @@ else writes those models. One module per capability:
 - ``contacts``: one contact created, upserted, updated, tagged, deleted;
 - ``tags``, ``attributes``: tags and custom fields;
 - ``imports``: a batch of CSV rows written set-wise;
+- ``track_batch``: a batch of upserts (the Track API's batch) written set-wise;
 - ``bulk``: bulk actions from the list (inline or as a background job);
 - ``list_settings``: a user's columns and saved views;
 - ``retry``: a write retried after a concurrent insert of the same row.
@@ -60,6 +61,7 @@ from contacts.services.list_settings import (
 )
 from contacts.services.planning import contact_values_errors
 from contacts.services.tags import MAX_TAG_LENGTH, tag_create, tag_update, tags_get_or_create
+from contacts.services.track_batch import TrackItem, TrackOutcome, contacts_track_batch
 
 __all__ = [
     "BULK_ACTIONS",
@@ -75,6 +77,8 @@ __all__ = [
     "FieldError",
     "ImportRow",
     "ServiceError",
+    "TrackItem",
+    "TrackOutcome",
     "UpsertResult",
     "VersionConflict",
     "attribute_create",
@@ -95,6 +99,7 @@ __all__ = [
     "contacts_import_batch",
     "contacts_tags_add_bulk",
     "contacts_tags_remove_bulk",
+    "contacts_track_batch",
     "list_preference_save",
     "saved_view_delete",
     "saved_view_save",
