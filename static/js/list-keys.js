@@ -110,6 +110,11 @@
       editor.requestSubmit();
       return;
     }
+    if (el.id === "list-search" && evt.key === "ArrowDown") {
+      evt.preventDefault();  // from the search box straight to the results
+      moveFocus(rows()[0]);
+      return;
+    }
     if (typing(el)) return;
     if (evt.key === "/") {
       var search = document.getElementById("list-search");
