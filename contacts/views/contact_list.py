@@ -98,7 +98,8 @@ def list_context(
         contacts = contacts.prefetch_related("tags")
     if not shows_traits(columns):
         contacts = contacts.defer("traits")
-    table = contact_table(columns, contacts, query)
+    can_change = request.user.has_perm("contacts.change_contact")
+    table = contact_table(columns, contacts, query, can_edit=can_change)
     paginate = {
         "paginator_class": ContactPaginator,
         "per_page": query.per_page,
@@ -125,7 +126,7 @@ def list_context(
         "search_form": ListSearchForm(initial={"q": query.search}),
         "save_form": SavedViewForm(),
         "per_page_choices": PER_PAGE_CHOICES,
-        "can_change": request.user.has_perm("contacts.change_contact"),
+        "can_change": can_change,
         "can_delete": request.user.has_perm("contacts.delete_contact"),
         "can_add": request.user.has_perm("contacts.add_contact"),
         "can_save_views": request.user.has_perm("contacts.add_savedview"),
