@@ -76,6 +76,10 @@ def test_or_group_saved_as_view_opened_fresh_and_exported(new_page, editor, scre
     # Export every matching contact.
     fresh.get_by_role("button", name="Export CSV").click()
     expect(fresh.locator(".bulk-count")).to_contain_text("Export 2 contacts")
+    # The dialog fades in: wait until it is fully drawn before the screenshot.
+    fresh.wait_for_function(
+        "getComputedStyle(document.querySelector('#bulk-dialog')).opacity === '1'"
+    )
     fresh.screenshot(path=screenshot_dir / "4-export-confirm.png")
     with fresh.expect_download() as download_info:
         fresh.get_by_role("button", name="Download CSV").click()
