@@ -153,7 +153,7 @@ def parse_filter_tree(params: QueryDict, registry: FieldRegistry) -> tuple[Filte
         number = _group_number(name)
         if number is None:
             continue
-        if not name.endswith("f"):
+        if name != "f" and not name.endswith(".f"):  # "gN": how group N combines
             if any(v.strip().lower() == ANY for v in values):
                 any_groups.add(number)
             continue
@@ -164,7 +164,11 @@ def parse_filter_tree(params: QueryDict, registry: FieldRegistry) -> tuple[Filte
                 conditions.setdefault(number, []).append(parse_filter(raw, registry))
             except FilterError as exc:
                 errors.append(str(exc))
-    numbers = sorted(conditions)[:MAX_GROUPS]
+    numbers = sorted(conditions)
+    errors.extend(
+        f"Filter group {n + 1}: at most {MAX_GROUPS} groups" for n in numbers[MAX_GROUPS:]
+    )
+    numbers = numbers[:MAX_GROUPS]
     groups = tuple(FilterGroup(tuple(conditions[n]), any=n in any_groups) for n in numbers)
     match_any = any(v.strip().lower() == ANY for v in params.getlist(MATCH_PARAM))
     return FilterTree(groups, any=match_any).canonical(), errors

@@ -105,6 +105,15 @@ def test_a_bad_condition_is_named_and_the_rest_still_apply(people):
     assert len(tree.groups) == 2 and len(tree.conditions) == 2
 
 
+def test_groups_past_the_limit_are_named_and_not_applied(people):
+    params = QueryDict(mutable=True)
+    for n in range(12):
+        params.setlist(f"g{n}.f", ["score:gt:0"])
+    tree, errors = parse_filter_tree(params, field_registry())
+    assert len(tree.groups) == 10
+    assert errors == ["Filter group 11: at most 10 groups", "Filter group 12: at most 10 groups"]
+
+
 def test_changes_return_new_trees():
     registry = field_registry()
     pune = parse_filter("name:eq:Pune", registry)
