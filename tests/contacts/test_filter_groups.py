@@ -232,3 +232,8 @@ def test_bulk_tag_add_on_every_matching_contact_of_an_or_group(editor_client, pe
     editor_client.post(BULK, {"action": "tags_add", "tags": "Picked", **state}, **HTMX)
     tagged = Contact.objects.filter(tags__name="Picked").values_list("name", flat=True)
     assert sorted(tagged) == ["Chitra", "Dev"]
+
+
+def test_sort_and_page_links_keep_the_groups(viewer_client, people):
+    html = viewer_client.get(f"{LIST}?f=city:eq:Goa&g1.f=score:gt:60&match=any").content.decode()
+    assert "f=city%3Aeq%3AGoa&amp;g1.f=score%3Agt%3A60&amp;match=any&amp;sort=name" in html
