@@ -195,9 +195,8 @@ class AddFilterForm(forms.Form):
     )
     value = forms.CharField(required=False, label="Value")
     value2 = forms.CharField(required=False, label="and")
-    group = forms.IntegerField(
-        label="In", required=False, min_value=0, max_value=MAX_GROUPS - 1, widget=forms.Select
-    )
+    # Checked in clean(), so that a bad number is shown like the other filter errors.
+    group = forms.CharField(label="In", required=False, widget=forms.Select)
 
     def __init__(
         self,
@@ -246,9 +245,12 @@ class AddFilterForm(forms.Form):
         try:
             values = f.kind.filter_form_values(data.get("value", ""), data.get("value2", ""))
             data["filter"] = build_filter(f, self.data.get(self.add_prefix("op"), ""), values)
-            data["group"] = data.get("group") or 0
         except FilterError as exc:
             raise forms.ValidationError(str(exc)) from None
+        group = id_param(data.get("group") or "0")
+        if group is None or group >= MAX_GROUPS:
+            raise forms.ValidationError(f"Filter group: choose one of groups 1 to {MAX_GROUPS}.")
+        data["group"] = group
         return data
 
 

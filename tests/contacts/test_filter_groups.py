@@ -162,6 +162,7 @@ def test_a_new_group_cannot_pass_the_limit(viewer_client, people):
         LIST, {"nf_field": "score", "nf_op": "gt", "nf_value": "1", "nf_group": "10"}, **HTMX
     )
     assert response["HX-Replace-Url"] == LIST
+    assert "Filter group: choose one of groups 1 to 10." in response.content.decode()
 
 
 @pytest.mark.parametrize(
