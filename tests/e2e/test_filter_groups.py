@@ -18,7 +18,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def add_filter(page, field: str, op: str, value: str, group: str | None = None) -> None:
-    page.locator("#nf-field").select_option(field)
+    # Choosing a field swaps in its operator and value inputs: wait for them before typing.
+    with page.expect_response(lambda r: "/list/filter-inputs/" in r.url):
+        page.locator("#nf-field").select_option(field)
     expect(page.locator(f"#nf-op option[value={op}]")).to_have_count(1)
     page.locator("#nf-op").select_option(op)
     page.locator("#nf-value").fill(value)
@@ -77,9 +79,7 @@ def test_or_group_saved_as_view_opened_fresh_and_exported(new_page, editor, scre
     fresh.get_by_role("button", name="Export CSV").click()
     expect(fresh.locator(".bulk-count")).to_contain_text("Export 2 contacts")
     # The dialog fades in: wait until it is fully drawn before the screenshot.
-    fresh.wait_for_function(
-        "getComputedStyle(document.querySelector('#bulk-dialog')).opacity === '1'"
-    )
+    expect(fresh.locator("#bulk-dialog")).to_have_css("opacity", "1")
     fresh.screenshot(path=screenshot_dir / "4-export-confirm.png")
     with fresh.expect_download() as download_info:
         fresh.get_by_role("button", name="Download CSV").click()
