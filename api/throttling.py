@@ -23,7 +23,7 @@ from django.http import HttpRequest
 from ninja.throttling import AuthRateThrottle
 
 RATE_LIMIT_CACHE = "ratelimit"
-RATE_LIMIT_TABLE = "api_ratelimit_cache"
+RATE_LIMIT_TABLE = "api_ratelimit_cache"  # created by api/migrations/0001 (settings name it too)
 DEFAULT_RATE_LIMIT = "600/60"
 _PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600}
 _PERIODS["hour"] = 3600

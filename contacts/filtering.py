@@ -36,6 +36,8 @@ ANY = "any"
 ALL = "all"
 MATCH_PARAM = "match"
 MAX_GROUPS = 10
+# More conditions make a query too deep for the database to plan; nobody reads one so long.
+MAX_FILTERS = 50
 _GROUP_PARAM_RE = re.compile(r"g(\d{1,2})(\.f)?")
 
 
@@ -83,8 +85,9 @@ class FilterTree:
     def conditions(self) -> list[Filter]:
         return [c for g in self.groups for c in g.conditions]
 
-    def __bool__(self) -> bool:
-        return any(g.conditions for g in self.groups)
+    def __len__(self) -> int:
+        """How many conditions (an empty tree is false)."""
+        return sum(len(g.conditions) for g in self.groups)
 
     def q(self) -> Q:
         """The whole tree as one condition (an empty tree matches every contact)."""
@@ -146,9 +149,8 @@ def parse_filter_tree(params: QueryDict, registry: FieldRegistry) -> tuple[Filte
 
     A condition that does not parse is left out with its message; the rest still apply.
     """
-    conditions: dict[int, list[Filter]] = {}
+    raw_by_group: dict[int, list[str]] = {}
     any_groups: set[int] = set()
-    errors: list[str] = []
     for name, values in params.lists():
         number = _group_number(name)
         if number is None:
@@ -157,21 +159,29 @@ def parse_filter_tree(params: QueryDict, registry: FieldRegistry) -> tuple[Filte
             if any(v.strip().lower() == ANY for v in values):
                 any_groups.add(number)
             continue
-        for raw in values:
-            if not raw.strip():
-                continue
+        raw_by_group.setdefault(number, []).extend(v for v in values if v.strip())
+    numbers = sorted(raw_by_group)
+    errors = [f"Filter group {n + 1}: at most {MAX_GROUPS} groups" for n in numbers[MAX_GROUPS:]]
+    numbers = numbers[:MAX_GROUPS]
+    sent = sum(len(raw_by_group[n]) for n in numbers)
+    if sent > MAX_FILTERS:
+        errors.append(
+            f"Filters: at most {MAX_FILTERS} conditions; the first {MAX_FILTERS} of "
+            f"{sent:,} are applied"
+        )
+    room = MAX_FILTERS
+    groups: list[FilterGroup] = []
+    for number in numbers:
+        conditions = []
+        for raw in raw_by_group[number][:room]:
             try:
-                conditions.setdefault(number, []).append(parse_filter(raw, registry))
+                conditions.append(parse_filter(raw, registry))
             except FilterError as exc:
                 errors.append(str(exc))
-    numbers = sorted(conditions)
-    errors.extend(
-        f"Filter group {n + 1}: at most {MAX_GROUPS} groups" for n in numbers[MAX_GROUPS:]
-    )
-    numbers = numbers[:MAX_GROUPS]
-    groups = tuple(FilterGroup(tuple(conditions[n]), any=n in any_groups) for n in numbers)
+        room -= min(room, len(raw_by_group[number]))
+        groups.append(FilterGroup(tuple(conditions), any=number in any_groups))
     match_any = any(v.strip().lower() == ANY for v in params.getlist(MATCH_PARAM))
-    return FilterTree(groups, any=match_any).canonical(), errors
+    return FilterTree(tuple(groups), any=match_any).canonical(), errors
 
 
 def _group_number(name: str) -> int | None:

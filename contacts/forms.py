@@ -219,7 +219,6 @@ class AddFilterForm(forms.Form):
         )
         self.fields["field"].choices = [(f.key, f.label) for f in registry]
         chosen = registry.get(field_key or "") or registry.fields[0]
-        self.chosen_field = chosen
         self.fields["field"].initial = chosen.key
         self.operators = operators_for(chosen)
         self.fields["op"].choices = [(op.key, op.label) for op in self.operators]

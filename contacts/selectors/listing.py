@@ -34,6 +34,8 @@ DEFAULT_SORT = "-created_at"
 PER_PAGE_CHOICES = (25, 50, 100)
 DEFAULT_PER_PAGE = 50
 MAX_SEARCH_LENGTH = 200
+# Past this the offset overflows the databases' 64-bit integers; no list has so many pages.
+MAX_PAGE = 10**9
 
 
 # --- The list's state, as it travels in the URL ---------------------------------------------
@@ -109,6 +111,9 @@ def parse_list_query(params: QueryDict, registry: FieldRegistry) -> ListQuery:
         sort = DEFAULT_SORT
     query.sort = sort
     query.page = _positive_int(params.get("page"), 1)
+    if query.page > MAX_PAGE:
+        query.errors.append(f"Page: at most {MAX_PAGE:,}; showing the first page")
+        query.page = 1
     per_page = _positive_int(params.get("per_page"), DEFAULT_PER_PAGE)
     query.per_page = per_page if per_page in PER_PAGE_CHOICES else DEFAULT_PER_PAGE
     upload = params.get("upload", "").strip()
@@ -148,7 +153,7 @@ def id_param(value: str) -> int | None:
 def _positive_int(value: str | None, default: int) -> int:
     try:
         number = int(value or default)
-    except ValueError:
+    except ValueError:  # also a number with more digits than int() reads
         return default
     return number if number >= 1 else default
 

@@ -238,3 +238,12 @@ def test_bulk_tag_add_on_every_matching_contact_of_an_or_group(editor_client, pe
 def test_sort_and_page_links_keep_the_groups(viewer_client, people):
     html = viewer_client.get(f"{LIST}?f=city:eq:Goa&g1.f=score:gt:60&match=any").content.decode()
     assert "f=city%3Aeq%3AGoa&amp;g1.f=score%3Agt%3A60&amp;match=any&amp;sort=name" in html
+
+
+def test_the_condition_cap_counts_every_group(people):
+    params = QueryDict(mutable=True)
+    params.setlist("f", ["score:gt:0"] * 30)
+    params.setlist("g1.f", ["score:gt:0"] * 30)
+    tree, errors = parse_filter_tree(params, field_registry())
+    assert [len(g.conditions) for g in tree.groups] == [30, 20]
+    assert errors == ["Filters: at most 50 conditions; the first 50 of 60 are applied"]
