@@ -337,8 +337,7 @@ def get_users(
     check_storable(query)
     registry = field_registry()
     page = customer_page(
-        filters=interakt_filters(query.filters, registry),
-        match_any=query.supr_op == "or",
+        filters=interakt_filters(query.filters, registry, supr_op=query.supr_op),
         offset=offset,
         limit=limit,
         registry=registry,
