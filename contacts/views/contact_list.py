@@ -35,6 +35,7 @@ from contacts.selectors import (
     parse_list_query,
     running_bulk_actions,
     saved_views_for,
+    search_for,
     shows_tags,
     shows_traits,
 )
@@ -118,6 +119,7 @@ def list_context(
         ],
         "current_url": list_url(query),
         "clear_search_url": query.querystring(q=None, page=None),
+        "search": search_for(query.search),
         "upload_remove_url": query.querystring(upload=None, page=None),
         "first_url": query.querystring(page=None),
         "saved_views": saved_views_for(user=request.user),
