@@ -1,5 +1,8 @@
 from django.apps import AppConfig
+from django.db import connections
 from django.db.models.signals import post_migrate
+
+from contacts.search_index import search_index_repair
 
 
 class ContactsConfig(AppConfig):
@@ -15,3 +18,8 @@ class ContactsConfig(AppConfig):
 
         # After auth's own post_migrate handler has created the permissions.
         post_migrate.connect(ensure_groups_after_migrate, sender=self)
+        post_migrate.connect(repair_search_index_after_migrate, sender=self)
+
+
+def repair_search_index_after_migrate(using: str = "default", **kwargs: object) -> None:
+    search_index_repair(connections[using])

@@ -61,6 +61,9 @@ class Attribute(models.Model):
     key = models.SlugField(max_length=100, unique=True, allow_unicode=False)
     label = models.CharField(max_length=100)
     type = models.CharField(max_length=10, choices=FieldType.choices, default=FieldType.TEXT)
+    indexed = models.BooleanField(
+        default=False, help_text="Has an expression index for filters and sorts."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

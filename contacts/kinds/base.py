@@ -17,8 +17,8 @@ from datetime import tzinfo
 from typing import Any, ClassVar, Protocol
 
 from django import forms
-from django.db.models import F, Q
-from django.db.models.fields.json import KeyTransform
+from django.db.models import ExpressionWrapper, F, JSONField, Q
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 from django.utils.html import conditional_escape
 
@@ -39,6 +39,36 @@ class FieldLike(Protocol):
 
     @property
     def lookup(self) -> str: ...
+
+
+class InlineKeyMixin:
+    """Writes the JSON key into the SQL on SQLite instead of binding it as a parameter.
+
+    SQLite uses an expression index only for the very same expression, and a bound
+    parameter never equals the literal the index was created with; PostgreSQL's driver
+    already sends the key inline.
+    """
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        sql, params = super().as_sqlite(compiler, connection)  # type: ignore[misc]
+        literals = ("'" + str(p).replace("'", "''").replace("%", "%%") + "'" for p in params)
+        return sql % tuple(literals), ()
+
+
+class TraitValue(InlineKeyMixin, KeyTransform):
+    """A custom field's JSON value (compares and sorts numbers as numbers)."""
+
+    def __init__(self, key: str) -> None:
+        # Typed from the start, as ``traits__key`` is: a lookup built on it then prepares
+        # its value as JSON (a jsonb bound on PostgreSQL) the way Django's own would.
+        super().__init__(key, ExpressionWrapper(F("traits"), output_field=JSONField()))
+
+
+class TraitText(InlineKeyMixin, KeyTextTransform):
+    """A custom field's value as text."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key, ExpressionWrapper(F("traits"), output_field=JSONField()))
 
 
 class CoercionError(ValueError):
@@ -84,6 +114,8 @@ class Kind:
     # Tags have their own section and editor on the contact page, not a field row.
     own_editor: ClassVar[bool] = False
     filter_placeholder: ClassVar[str] = ""
+    # Values that compare in order as stored (numbers, moments): an index holds the raw value.
+    ordered_index: ClassVar[bool] = False
 
     # --- input --------------------------------------------------------------------------------
     def parse(
@@ -178,10 +210,30 @@ class Kind:
             expression = F(field.key)
             nullable = Contact._meta.get_field(field.key).null
         else:
-            expression, nullable = KeyTransform(field.key, "traits"), True
+            expression, nullable = TraitValue(field.key), True
         if descending:
             return expression.desc(nulls_last=True) if nullable else expression.desc()
         return expression.asc(nulls_last=True) if nullable else expression.asc()
+
+    # --- indexes ------------------------------------------------------------------------------
+    def index_expression(self, field: FieldLike) -> Any | None:
+        """What an index on this custom field holds, or None when the kind has no index.
+
+        The kind's filters and sort compare exactly this expression (the database only uses
+        an expression index for the very same expression): ordered kinds sort and compare
+        the raw JSON value, the same ``TraitValue`` as ``sort``.
+        """
+        if field.builtin or not self.ordered_index:
+            return None
+        return TraitValue(field.key)
+
+    def compare(self, field: FieldLike, op: str, value: Any) -> Q:
+        """``field <op> value`` (op: exact, gt, gte, lt, lte), on a custom field through the
+        expression its index holds."""
+        if field.builtin:
+            return Q(**{f"{field.key}__{op}": value})
+        expression = TraitValue(field.key)
+        return Q(expression.get_lookup(op)(expression, value))
 
     # --- inference ----------------------------------------------------------------------------
     # Kinds with a rank are tried in rank order; text takes what none of them claims.

@@ -8,6 +8,7 @@ time in that zone (the ends of the calendar) is shown in UTC instead of failing.
 
 from __future__ import annotations
 
+import functools
 import re
 import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -165,6 +166,7 @@ class DateTimeZoneField(forms.Field):
 @register
 class DateTimeKind(Kind):
     name = "datetime"
+    ordered_index = True
     inference_rank = 4
     filter_placeholder = "2024-10-31"
     operators: ClassVar[tuple[Operator, ...]] = (
@@ -227,30 +229,31 @@ class DateTimeKind(Kind):
         return parse_datetime(raw, label=field.label)
 
     def condition(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> Q:
-        lookup = field.lookup
+        cmp = functools.partial(self.compare, field)
         if op in ("last_days", "older_days"):
             today = timezone.localdate(timezone=timezone.get_default_timezone())
             since = today - timedelta(days=values[0])
             bound = _bound(field, since.isoformat())
-            return Q(**{f"{lookup}__gte" if op == "last_days" else f"{lookup}__lt": bound})
+            return cmp("gte" if op == "last_days" else "lt", bound)
         if op == "between":
             start, end = values
-            return Q(**{f"{lookup}__gte": _bound(field, start)}) & Q(
-                **{f"{lookup}__lt": _bound(field, _day_after(end))}
+            upper = (
+                cmp("lt", _bound(field, _day_after(end)))
                 if len(end) == 10
-                else {f"{lookup}__lte": _bound(field, end)}
+                else cmp("lte", _bound(field, end))
             )
+            return cmp("gte", _bound(field, start)) & upper
         value = values[0] if values else ""
         if op == "on":
             day = value[:10]
             start, end = _bound(field, day), _bound(field, _day_after(day))
-            return Q(**{f"{lookup}__gte": start, f"{lookup}__lt": end})
+            return cmp("gte", start) & cmp("lt", end)
         if op == "before":
-            return Q(**{f"{lookup}__lt": _bound(field, value)})
+            return cmp("lt", _bound(field, value))
         if op == "after":
             if len(value) == 10:
-                return Q(**{f"{lookup}__gte": _bound(field, _day_after(value))})
-            return Q(**{f"{lookup}__gt": _bound(field, value)})
+                return cmp("gte", _bound(field, _day_after(value)))
+            return cmp("gt", _bound(field, value))
         return super().condition(field, op, values)
 
     def fits_json(self, value: Any) -> bool:

@@ -75,6 +75,7 @@ def group_digits(number: int | float) -> str:
 @register
 class NumberKind(Kind):
     name = "number"
+    ordered_index = True
     inference_rank = 2
     operators: ClassVar[tuple[Operator, ...]] = (
         Operator("eq", "=", value_kind="number"),
@@ -122,16 +123,15 @@ class NumberKind(Kind):
             raise CoercionError(field.label, raw, "too large to compare") from None
 
     def condition(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> Q:
-        lookup = field.lookup
         match op:
             case "eq":
-                return Q(**{lookup: values[0]})
+                return self.compare(field, "exact", values[0])
             case "ne":
-                return self.negate(field, Q(**{lookup: values[0]}))
+                return self.negate(field, self.compare(field, "exact", values[0]))
             case "gt" | "gte" | "lt" | "lte":
-                return Q(**{f"{lookup}__{op}": values[0]})
+                return self.compare(field, op, values[0])
             case "between":
-                return Q(**{f"{lookup}__gte": values[0], f"{lookup}__lte": values[1]})
+                return self.compare(field, "gte", values[0]) & self.compare(field, "lte", values[1])
         return super().condition(field, op, values)
 
     def fits_json(self, value: Any) -> bool:

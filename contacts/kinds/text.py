@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 
-from contacts.kinds.base import IS_SET, NOT_SET, CoercionError, Kind, Operator, register
+from contacts.kinds.base import (
+    IS_SET,
+    NOT_SET,
+    CoercionError,
+    Kind,
+    Operator,
+    TraitText,
+    register,
+)
 
 if TYPE_CHECKING:
     from contacts.kinds.base import FieldLike
@@ -48,14 +58,25 @@ class TextKind(Kind):
         """A typed filter value as stored values are compared with it."""
         return value
 
+    def index_expression(self, field: FieldLike) -> Any | None:
+        """A custom text field's index holds its value in lower case, as "is" compares it."""
+        return None if field.builtin else Lower(TraitText(field.key))
+
+    def equals(self, field: FieldLike, value: str) -> Q:
+        """``field`` is ``value`` whatever the case: through the index expression if any."""
+        expression = self.index_expression(field)
+        if expression is None:
+            return Q(**{f"{field.lookup}__iexact": value})
+        return Q(Exact(expression, Lower(Value(value))))
+
     def condition(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> Q:
         lookup = field.lookup
         value = self.filter_text(values[0], whole=op in ("eq", "ne"))
         match op:
             case "eq":
-                return Q(**{f"{lookup}__iexact": value})
+                return self.equals(field, value)
             case "ne":
-                return self.negate(field, Q(**{f"{lookup}__iexact": value}))
+                return self.negate(field, self.equals(field, value))
             case "contains":
                 return Q(**{f"{lookup}__icontains": value})
             case "not_contains":

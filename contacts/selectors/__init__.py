@@ -36,12 +36,12 @@ from contacts.selectors.listing import (
     query_from_saved,
     saved_view_get,
     saved_views_for,
-    search_q,
     shows_tags,
     shows_traits,
     sort_contacts,
 )
 from contacts.selectors.match import contact_match
+from contacts.selectors.search import Search, search_for, search_q
 
 __all__ = [
     "DEFAULT_COLUMNS",
@@ -54,6 +54,7 @@ __all__ = [
     "TAG_SUGGESTION_LIMIT",
     "TIMELINE_PAGE_SIZE",
     "ListQuery",
+    "Search",
     "columns_from_keys",
     "contact_list",
     "contact_list_for",
@@ -71,6 +72,7 @@ __all__ = [
     "running_bulk_actions",
     "saved_view_get",
     "saved_views_for",
+    "search_for",
     "search_q",
     "shows_tags",
     "shows_traits",

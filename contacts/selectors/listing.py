@@ -9,8 +9,6 @@ the list's table.
 
 from __future__ import annotations
 
-import contextlib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,7 +22,7 @@ from contacts.fields import TAGS, Field, FieldRegistry
 from contacts.filtering import FilterTree, is_filter_param, parse_filter_tree
 from contacts.filters import sort_expression
 from contacts.models import Activity, Contact, ListPreference, SavedView
-from contacts.phones import PhoneError, normalize_phone
+from contacts.selectors.search import search_q
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -159,32 +157,6 @@ def _positive_int(value: str | None, default: int) -> int:
 
 
 # --- The query --------------------------------------------------------------------------------
-_PHONE_CHARS_RE = re.compile(r"[\s().\-/]")
-
-
-def search_q(search: str) -> Q:
-    """Name, email or user id containing ``search``, or a phone written in any common way.
-
-    Text that looks like a phone number (digits with phone punctuation) searches the phone
-    and the user id only: nobody types "98765 43210" looking for a name, and skipping the
-    name and email scans keeps a digit search fast on 500,000 contacts.
-    """
-    search = search.strip()
-    if not search:
-        return Q()
-    compact = _PHONE_CHARS_RE.sub("", search).lstrip("'")
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    if re.fullmatch(r"\+?\d{3,17}", compact):
-        condition = Q(user_id__icontains=search)
-        with contextlib.suppress(PhoneError):
-            condition |= Q(phone=normalize_phone(compact).e164)
-        digits = compact.lstrip("+")
-        # "098765..." is a national trunk prefix; the stored E.164 has no leading zero.
-        return condition | Q(phone__contains=digits.lstrip("0") or digits)
-    return Q(name__icontains=search) | Q(email__icontains=search) | Q(user_id__icontains=search)
-
-
 def contact_list(
     *,
     registry: FieldRegistry,

@@ -1,0 +1,95 @@
+"""The list's search box: name, email and user id containing the text, or a phone's digits.
+
+Three characters and more are served by the trigram index (``contacts.search_index``):
+on PostgreSQL the GIN indexes serve Django's own ``icontains`` / ``contains`` as they are;
+on SQLite the conditions read the FTS5 table. A shorter query has no trigram, so it is
+answered by reading every contact, and ``Search.note`` says so for the page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+
+from contacts.phones import PhoneError, normalize_phone
+from contacts.search_index import FTS_TABLE, MIN_INDEXED_LENGTH, uses_fts
+
+_PHONE_CHARS_RE = re.compile(r"[\s().\-/]")
+_PHONE_LIKE_RE = re.compile(r"\+?\d{3,17}")
+TEXT_COLUMNS = ("name", "email", "user_id")
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """What a search matches, and how it was answered."""
+
+    q: Q
+    indexed: bool
+    note: str
+
+
+def search_for(text: str) -> Search:
+    """Name, email or user id containing ``text``, or a phone written in any common way.
+
+    Text that looks like a phone number (digits with phone punctuation) searches the phone
+    and the user id only: nobody types "98765 43210" looking for a name.
+    """
+    text = text.strip()
+    if not text:
+        return Search(Q(), indexed=True, note="")
+    compact = phone_compact(text)
+    if len(text) < MIN_INDEXED_LENGTH:
+        note = (
+            f"Searched every contact: “{text}” is shorter than {MIN_INDEXED_LENGTH} "
+            "characters, too short for the search index, so this search is slower."
+        )
+        return Search(_text_q(text), indexed=False, note=note)
+    if compact is None:
+        return Search(_text_q(text), indexed=True, note="Searched names, emails and user ids.")
+    note = "Searched phone numbers and user ids (the text looks like a phone number)."
+    return Search(_phone_q(text, compact), indexed=True, note=note)
+
+
+def search_q(search: str) -> Q:
+    return search_for(search).q
+
+
+def phone_compact(text: str) -> str | None:
+    """``text`` without phone punctuation when it looks like a phone number, else None."""
+    compact = _PHONE_CHARS_RE.sub("", text).lstrip("'")
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    return compact if _PHONE_LIKE_RE.fullmatch(compact) else None
+
+
+def _text_q(text: str) -> Q:
+    if len(text) >= MIN_INDEXED_LENGTH and uses_fts(connection):
+        return _fts_q(f"{{{' '.join(TEXT_COLUMNS)}}} : {fts_string(text)}")
+    return Q(name__icontains=text) | Q(email__icontains=text) | Q(user_id__icontains=text)
+
+
+def _phone_q(text: str, compact: str) -> Q:
+    condition = Q()
+    with contextlib.suppress(PhoneError):
+        condition = Q(phone=normalize_phone(compact).e164)
+    digits = compact.lstrip("+")
+    # "098765..." is a national trunk prefix: the stored E.164 has no leading zero.
+    digits = digits.lstrip("0") or digits
+    if uses_fts(connection) and len(digits) >= MIN_INDEXED_LENGTH:
+        match = f"{{user_id}} : {fts_string(text)} OR {{phone}} : {fts_string(digits)}"
+        return condition | _fts_q(match)
+    return condition | Q(user_id__icontains=text) | Q(phone__contains=digits)
+
+
+def fts_string(text: str) -> str:
+    """``text`` as one FTS5 string: whatever it holds is matched as written."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _fts_q(match: str) -> Q:
+    return Q(pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match]))

@@ -1,0 +1,101 @@
+"""Expression indexes on custom fields: created without blocking writes, dropped again.
+
+A field's kind decides what the index holds (``Kind.index_expression``) and its filters and
+sort compare exactly that expression, so the database can use the index. On PostgreSQL
+the index is built ``CONCURRENTLY`` (writes go on meanwhile), which cannot run inside a
+transaction: call these outside ``transaction.atomic``. A concurrent build that failed
+leaves an invalid index behind; the next call drops and rebuilds it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from django.db import connection
+from django.db.models import Index
+
+from contacts.errors import ContactInputError, FieldError
+from contacts.fields import attribute_field
+from contacts.models import Attribute, Contact
+
+Progress = Callable[[str], None]
+
+
+def field_index_name(key: str) -> str:
+    """A stable index name within every database's limit (PostgreSQL: 63 bytes)."""
+    digest = hashlib.sha1(key.encode()).hexdigest()[:8]
+    return f"contact_trait_{key[:30]}_{digest}"
+
+
+def field_index(attribute: Attribute) -> Index:
+    field = attribute_field(attribute)
+    expression = field.kind.index_expression(field)
+    if expression is None:
+        raise ContactInputError(
+            [FieldError("indexed", field.label, f"a {field.kind.name} field cannot be indexed")]
+        )
+    return Index(expression, name=field_index_name(attribute.key))
+
+
+def field_index_state(key: str) -> str:
+    """ "valid", "invalid" (a failed concurrent build) or "missing"."""
+    name = field_index_name(key)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE c.relname = %s",
+                [name],
+            )
+            row = cursor.fetchone()
+            return "missing" if row is None else ("valid" if row[0] else "invalid")
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = %s", [name])
+        return "valid" if cursor.fetchone() else "missing"
+
+
+def field_index_create(attribute: Attribute, *, progress: Progress = lambda _: None) -> bool:
+    """Index ``attribute``'s values and mark it indexed; False when it already was."""
+    index = field_index(attribute)
+    state = field_index_state(attribute.key)
+    if state == "invalid":
+        progress(f"Dropping the unfinished index {index.name} left by a failed build")
+        _drop(index.name)
+    created = state != "valid"
+    if created:
+        progress(f"Building {index.name} over {_estimate()} contacts (writes go on)")
+        _create(index)
+    Attribute.objects.filter(pk=attribute.pk).update(indexed=True)
+    progress(f"{attribute.key} is indexed" if created else f"{attribute.key} was already indexed")
+    return created
+
+
+def field_index_drop(attribute: Attribute, *, progress: Progress = lambda _: None) -> bool:
+    """Drop ``attribute``'s index (if any) and mark it not indexed; False when it had none."""
+    name = field_index_name(attribute.key)
+    dropped = field_index_state(attribute.key) != "missing"
+    if dropped:
+        progress(f"Dropping {name}")
+        _drop(name)
+    Attribute.objects.filter(pk=attribute.pk).update(indexed=False)
+    progress(f"{attribute.key} is not indexed" if dropped else f"{attribute.key} had no index")
+    return dropped
+
+
+def _create(index: Index) -> None:
+    # The editor only renders the statement: entering it would open a transaction (and on
+    # SQLite switch off foreign keys), which neither database needs for one CREATE INDEX.
+    editor = connection.schema_editor()
+    options = {"concurrently": True} if connection.vendor == "postgresql" else {}
+    with connection.cursor() as cursor:
+        cursor.execute(str(index.create_sql(Contact, editor, **options)))
+
+
+def _drop(name: str) -> None:
+    concurrently = " CONCURRENTLY" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP INDEX{concurrently} IF EXISTS {connection.ops.quote_name(name)}")
+
+
+def _estimate() -> int:
+    return Contact.objects.count()
