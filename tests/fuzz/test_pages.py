@@ -44,7 +44,7 @@ def query_string(params: dict[str, Any]) -> str:
 
 
 @given(params=LIST_URLS)
-@fuzz_settings(80)
+@fuzz_settings(40)
 def test_list_urls_answer_a_page_that_names_what_was_dropped(known_contact, viewer_client, params):
     qs = query_string(params)
     note(qs[:500])
@@ -91,7 +91,7 @@ def post_form(client: Client, url: str, data: dict[str, Any]) -> Any:
     data=EDITOR_POSTS,
     zone=st.sampled_from(["", "Asia/Kolkata", "America/St_Johns", "Pacific/Kiritimati"]),
 )
-@fuzz_settings(120)
+@fuzz_settings(60)
 def test_the_pencil_editor_answers_every_post_with_its_row(
     known_contact, editor_client, key, data, zone
 ):
