@@ -107,6 +107,9 @@ class ListQuery:
 def parse_list_query(params: QueryDict, registry: FieldRegistry) -> ListQuery:
     """The list's state from query parameters; bad parts are dropped with a message each."""
     query = ListQuery(search=params.get("q", "").strip()[:MAX_SEARCH_LENGTH])
+    if "\x00" in query.search:  # no stored text holds one, and PostgreSQL refuses it
+        query.errors.append("Search: NUL characters cannot be searched for; they were removed")
+        query.search = query.search.replace("\x00", "").strip()
     raw_filters = [raw for raw in params.getlist("f") if raw.strip()]
     if len(raw_filters) > MAX_FILTERS:
         query.errors.append(
