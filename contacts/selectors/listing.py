@@ -102,6 +102,9 @@ def parse_list_query(params: QueryDict, registry: FieldRegistry) -> ListQuery:
     """The list's state from query parameters; bad parts are dropped with a message each."""
     query = ListQuery(search=params.get("q", "").strip()[:MAX_SEARCH_LENGTH])
     query.filters, query.errors = parse_filter_tree(params, registry)
+    if "\x00" in query.search:  # no stored text holds one, and PostgreSQL refuses it
+        query.errors.append("Search: NUL characters cannot be searched for; they were removed")
+        query.search = query.search.replace("\x00", "").strip()
     sort = params.get("sort", "").strip() or DEFAULT_SORT
     sort_field = registry.get(sort.lstrip("-"))
     if sort_field is None or not sort_field.sortable:

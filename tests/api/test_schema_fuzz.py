@@ -78,7 +78,7 @@ def fuzz_data(db, settings):
 
 
 @schema.parametrize()
-@fuzz_settings(40)
+@fuzz_settings(20)
 def test_no_server_errors_and_answers_match_the_schema(case, new_key, fuzz_data):
     case.call_and_validate(headers={"Authorization": f"Basic {new_key.secret}"}, checks=CHECKS)
 
@@ -94,7 +94,7 @@ def test_call_sequences_along_the_links_never_fail(new_key, fuzz_data):
         def validate_response(self, response, case, **kwargs):
             case.validate_response(response, checks=CHECKS)
 
-    Linked.run(settings=fuzz_settings(15))
+    Linked.run(settings=fuzz_settings(6))
 
 
 def test_schema_documents_every_endpoint_and_error(client):
@@ -140,7 +140,7 @@ TRAIT_NAMES = st.sampled_from(
     user_id=st.none() | st.sampled_from(["known", "other"]) | st.text(max_size=10),
     phone=st.none() | st.sampled_from(["9967536783", "+919967536784", "12", "+1"]),
 )
-@fuzz_settings(150)
+@fuzz_settings(60)
 def test_track_user_answers_2xx_409_or_422_to_any_traits(
     fuzz_data, new_key, traits, tags, user_id, phone
 ):

@@ -55,7 +55,7 @@ def assert_clear_answer(response: Any) -> None:
     phone=PHONES,
     country_code=st.none() | st.sampled_from(["91", "+91", "1", "0", "999"]) | TEXTS,
 )
-@fuzz_settings(120)
+@fuzz_settings(60)
 def test_track_user_answers_clearly(
     known_contact, api: ApiClient, traits, tags, user_id, phone, country_code
 ):
@@ -100,7 +100,7 @@ FILTERS = st.fixed_dictionaries(
     query=st.sampled_from(["", "?offset=0&limit=10", "?limit=101", "?offset=" + "9" * 30])
     | st.builds(lambda o, n: f"?offset={o}&limit={n}", st.integers(), st.integers()),
 )
-@fuzz_settings(80)
+@fuzz_settings(40)
 def test_get_users_answers_clearly(known_contact, api: ApiClient, filters, supr_op, query):
     payload = {"filters": filters, "supr_op": supr_op}
 
