@@ -11,6 +11,7 @@ else writes those models. One module per capability:
 - ``tags``, ``attributes``: tags and custom fields;
 - ``imports``: a batch of CSV rows written set-wise;
 - ``bulk``: bulk actions from the list (inline or as a background job);
+- ``undo``: an upload taken back, a chunk of contacts at a time;
 - ``list_settings``: a user's columns and saved views;
 - ``retry``: a write retried after a concurrent insert of the same row.
 """
@@ -60,6 +61,14 @@ from contacts.services.list_settings import (
 )
 from contacts.services.planning import contact_values_errors
 from contacts.services.tags import MAX_TAG_LENGTH, tag_create, tag_update, tags_get_or_create
+from contacts.services.undo import (
+    Kept,
+    UndoOutcome,
+    upload_entries,
+    upload_undo_chunk,
+    upload_undo_contact_ids,
+    upload_undo_counts,
+)
 
 __all__ = [
     "BULK_ACTIONS",
@@ -74,7 +83,9 @@ __all__ = [
     "DuplicateContact",
     "FieldError",
     "ImportRow",
+    "Kept",
     "ServiceError",
+    "UndoOutcome",
     "UpsertResult",
     "VersionConflict",
     "attribute_create",
@@ -101,4 +112,8 @@ __all__ = [
     "tag_create",
     "tag_update",
     "tags_get_or_create",
+    "upload_entries",
+    "upload_undo_chunk",
+    "upload_undo_contact_ids",
+    "upload_undo_counts",
 ]
