@@ -4,6 +4,9 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from bulkupload import undoing
 from bulkupload.models import UploadJob, UploadUndo
@@ -118,3 +121,46 @@ def test_undo_resumes_after_the_last_committed_chunk(imported, editor):
     finished = undoing.upload_undo_run(undo_id=started.pk, chunk_size=2)
     assert (finished.status, finished.done, finished.contacts_deleted) == ("completed", 3, 2)
     assert Contact.objects.count() == 1
+
+
+def test_undo_page_previews_then_undoes_and_the_upload_shows_undone(
+    imported, editor_client, django_capture_on_commit_callbacks
+):
+    url = reverse("bulkupload:undo", args=[imported.pk])
+    page = editor_client.get(url).content.decode()
+    assert 'data-testid="preview-created">2<' in page
+    assert 'data-testid="preview-updated">1<' in page
+    assert Contact.objects.count() == 3  # a GET only reads
+    with django_capture_on_commit_callbacks(execute=True):
+        response = editor_client.post(url)
+    assert response.status_code == 302
+    assert Contact.objects.count() == 1
+    page = editor_client.get(url).content.decode()
+    assert 'data-testid="undo-deleted">2<' in page
+    job_page = editor_client.get(reverse("bulkupload:job", args=[imported.pk])).content.decode()
+    assert "Undone on" in job_page
+    listing = editor_client.get(reverse("bulkupload:list")).content.decode()
+    assert 'data-testid="upload-undone"' in listing
+    again = editor_client.post(url, follow=True).content.decode()
+    assert "was already undone" in again
+
+
+def test_undo_page_refuses_a_running_upload_and_viewers(make_job, editor_client, viewer_client):
+    job = make_job(TEXT)
+    UploadJob.objects.filter(pk=job.pk).update(status=UploadJob.Status.RUNNING)
+    url = reverse("bulkupload:undo", args=[job.pk])
+    assert "still running" in editor_client.get(url).content.decode()
+    editor_client.post(url)
+    assert not UploadUndo.objects.exists()
+    assert viewer_client.post(url).status_code == 403
+
+
+def test_upload_list_reads_undos_in_one_query(imported, editor, editor_client, make_job):
+    undo(imported, editor)
+    make_job(TEXT)
+    with CaptureQueriesContext(connection) as one:
+        editor_client.get(reverse("bulkupload:list"))
+    make_job(TEXT)
+    with CaptureQueriesContext(connection) as two:
+        editor_client.get(reverse("bulkupload:list"))
+    assert len(two) == len(one)
