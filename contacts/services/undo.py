@@ -1,4 +1,10 @@
-"""Undoing an upload: what its activity entries say it did, taken back a chunk at a time.
+"""Taking recorded changes back: one field change restored, or a whole upload undone.
+
+:func:`contact_change_restore` puts one field back to the value an activity entry says it
+had, through ``contact_field_update`` with the entry's new value as the expected one: a
+value changed since is refused (``VersionConflict``, naming the current value).
+
+Undoing an upload: what its activity entries say it did, taken back a chunk at a time.
 
 An upload recorded one activity entry per contact it created or changed (``upload_job_id``
 set, ``changes`` holding ``[old, new]`` per field and the tags it added). Undoing it deletes
@@ -20,9 +26,10 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from contacts.errors import ServiceError
 from contacts.models import Activity, Contact, ContactTag, Tag, tag_key
 from contacts.services.actor import Actor
-from contacts.services.contacts import CURRENT_KEYS, current_values
+from contacts.services.contacts import CURRENT_KEYS, contact_field_update, current_values
 from contacts.services.plan import plan_change
 
 # The contact's identity: an upload may fill it in, an undo never takes it away.
@@ -68,6 +75,38 @@ class _Decision:
     traits: dict[str, Any] = field(default_factory=dict)
     tag_keys: set[str] = field(default_factory=set)
     kept: list[Kept] = field(default_factory=list)
+
+
+def restorable_change(activity: Activity, field_key: str) -> tuple[Any, Any] | None:
+    """The ``(old, new)`` of a field change that "Restore the earlier value" can put back;
+    None for events, identity (never taken away) and keys the entry did not change."""
+    if activity.kind not in VALUE_CHANGES or field_key in IDENTITY_KEYS:
+        return None
+    pair = (activity.changes or {}).get("fields", {}).get(field_key)
+    if not isinstance(pair, list) or len(pair) != 2:
+        return None
+    return pair[0], pair[1]
+
+
+def contact_change_restore(*, actor: Actor, activity_id: int, field_key: str) -> Contact:
+    """Put ``field_key`` back to its value before the change ``activity_id`` recorded.
+
+    Refused with ``VersionConflict`` (which names the current value) when the value is no
+    longer the one that change wrote; with ``ServiceError`` when the entry holds no such
+    change.
+    """
+    activity = Activity.objects.filter(pk=activity_id).first()
+    change = None if activity is None else restorable_change(activity, field_key)
+    if activity is None or change is None:
+        raise ServiceError("that change cannot be restored", field=field_key)
+    old, new = change
+    return contact_field_update(
+        actor=actor,
+        contact_id=activity.contact_id,
+        field_key=field_key,
+        value=old,
+        expected_value=new,
+    )
 
 
 def upload_entries(upload_job_id: int) -> QuerySet[Activity]:
