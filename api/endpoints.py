@@ -236,6 +236,8 @@ def track_user(
                 "phoneNumber": contact.phone,
                 "created": result.created,
                 "changed": result.changed,
+                "optInChanged": result.opt_in_changed,
+                "optedAt": contact.opted_at,
             },
         }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Schema
@@ -97,6 +98,12 @@ class TrackedContactOut(Schema):
     phoneNumber: str | None = Field(description="E.164")
     created: bool
     changed: bool
+    optInChanged: bool = Field(
+        False, description="Whether this call set or cleared whatsappOpted (recorded as opt-in)."
+    )
+    optedAt: datetime | None = Field(
+        None, description="When whatsappOpted was last set or cleared, from any source."
+    )
 
 
 class TrackUserOut(Schema):

@@ -67,6 +67,8 @@ class UploadJob(ResumableJob):
     rows_unchanged = models.PositiveIntegerField(default=0)
     rows_skipped = models.PositiveIntegerField(default=0)
     rows_failed = models.PositiveIntegerField(default=0)
+    # Contacts whose WhatsApp opted the import set or cleared (created with a value, or changed).
+    rows_opt_in_changed = models.PositiveIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
     queued_at = models.DateTimeField(null=True, blank=True)
     # Set by ``manage.py prune_uploads`` when it removed the uploaded file (rows are kept).

@@ -51,6 +51,7 @@ from contacts.services.imports import (
     IMPORT_CREATED,
     IMPORT_UNCHANGED,
     IMPORT_UPDATED,
+    ImportOutcomes,
     ImportRow,
     contacts_import_batch,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "ContactInputError",
     "DuplicateContact",
     "FieldError",
+    "ImportOutcomes",
     "ImportRow",
     "Kept",
     "ServiceError",

@@ -264,6 +264,7 @@ def _carry_out(
     outcome: UndoOutcome,
 ) -> UndoOutcome:
     now = timezone.now()
+    opt_in = actor.opt_in()
     doomed = [pk for pk, d in decisions.items() if d.delete]
     if doomed:
         Contact.objects.filter(pk__in=doomed).delete()
@@ -273,7 +274,8 @@ def _carry_out(
     unlink: dict[int, set[str]] = {}
     for pk, decision in decisions.items():
         contact = contacts[pk]
-        plan = plan_change(current_values(contact), _Values(decision.builtin, decision.traits))
+        values = _Values(decision.builtin, decision.traits)
+        plan = plan_change(current_values(contact), values, opt_in=opt_in)
         if not plan.changed and not decision.tag_keys:
             continue
         for key, value in plan.columns.items():
@@ -293,7 +295,11 @@ def _carry_out(
             outcome.tags_removed += len(names)
     if changed:
         Contact.objects.bulk_update(
-            changed, ["name", "email", "whatsapp_opted", "traits", "version", "updated_at"]
+            changed,
+            [
+                *("name", "email", "whatsapp_opted", "opted_at", "opt_in_source"),
+                *("traits", "version", "updated_at"),
+            ],
         )
         Activity.objects.bulk_create(entries)
     outcome.restored = len(changed)
