@@ -41,7 +41,7 @@ def _job_url(job: UploadJob) -> str:
 
 
 def _draft(pk: int) -> UploadJob:
-    return get_object_or_404(UploadJob.objects.select_related("created_by"), pk=pk)
+    return get_object_or_404(UploadJob.objects.select_related("created_by", "undo"), pk=pk)
 
 
 def _stored_head(job: UploadJob) -> services.Inspection | None:
