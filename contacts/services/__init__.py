@@ -10,6 +10,7 @@ else writes those models. One module per capability:
 - ``contacts``: one contact created, upserted, updated, tagged, deleted;
 - ``tags``, ``attributes``: tags and custom fields;
 - ``imports``: a batch of CSV rows written set-wise;
+- ``track_batch``: a batch of upserts (the Track API's batch) written set-wise;
 - ``bulk``: bulk actions from the list (inline or as a background job);
 - ``undo``: an upload taken back, a chunk of contacts at a time;
 - ``list_settings``: a user's columns and saved views;
@@ -62,6 +63,7 @@ from contacts.services.list_settings import (
 )
 from contacts.services.planning import contact_values_errors
 from contacts.services.tags import MAX_TAG_LENGTH, tag_create, tag_update, tags_get_or_create
+from contacts.services.track_batch import TrackItem, TrackOutcome, contacts_track_batch
 from contacts.services.undo import (
     Kept,
     UndoOutcome,
@@ -89,6 +91,8 @@ __all__ = [
     "ImportRow",
     "Kept",
     "ServiceError",
+    "TrackItem",
+    "TrackOutcome",
     "UndoOutcome",
     "UpsertResult",
     "VersionConflict",
@@ -111,6 +115,7 @@ __all__ = [
     "contacts_import_batch",
     "contacts_tags_add_bulk",
     "contacts_tags_remove_bulk",
+    "contacts_track_batch",
     "list_preference_save",
     "restorable_change",
     "saved_view_delete",

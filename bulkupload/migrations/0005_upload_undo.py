@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bulkupload', '0003_resumable_job'),
+        ('bulkupload', '0004_upload_drop_unused_fields'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

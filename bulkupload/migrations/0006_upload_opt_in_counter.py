@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bulkupload', '0004_upload_undo'),
+        ('bulkupload', '0005_upload_undo'),
     ]
 
     operations = [
