@@ -187,12 +187,7 @@ def track_user(
         contact = result.contact
         outcome = "created" if result.created else "updated" if result.changed else "unchanged"
         return track_answer(
-            outcome,
-            contact_id=contact.pk,
-            user_id=contact.user_id,
-            phone=contact.phone,
-            opt_in_changed=result.opt_in_changed,
-            opted_at=contact.opted_at,
+            outcome, contact_id=contact.pk, user_id=contact.user_id, phone=contact.phone
         )
 
     return _answer(request, idempotency_key, produce)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
@@ -98,12 +97,6 @@ class TrackedContactOut(Schema):
     phoneNumber: str | None = Field(description="E.164")
     created: bool
     changed: bool
-    optInChanged: bool = Field(
-        False, description="Whether this call set or cleared whatsappOpted (recorded as opt-in)."
-    )
-    optedAt: datetime | None = Field(
-        None, description="When whatsappOpted was last set or cleared, from any source."
-    )
 
 
 class TrackUserOut(Schema):

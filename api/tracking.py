@@ -95,13 +95,7 @@ def sent_trait_names(traits: Mapping[str, Any], registry: FieldRegistry) -> dict
 
 
 def track_answer(
-    outcome: str,
-    *,
-    contact_id: int,
-    user_id: str | None,
-    phone: str | None,
-    opt_in_changed: bool = False,
-    opted_at: Any = None,
+    outcome: str, *, contact_id: int, user_id: str | None, phone: str | None
 ) -> dict[str, Any]:
     """The single call's success body for an outcome (created, updated or unchanged)."""
     return {
@@ -113,8 +107,6 @@ def track_answer(
             "phoneNumber": phone,
             "created": outcome == IMPORT_CREATED,
             "changed": outcome != IMPORT_UNCHANGED,
-            "optInChanged": opt_in_changed,
-            "optedAt": opted_at,
         },
     }
 

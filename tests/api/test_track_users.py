@@ -110,8 +110,6 @@ def test_same_payload_twice_changes_nothing_the_second_time(api):
         "phoneNumber": "+919967536783",
         "created": False,
         "changed": False,
-        "optInChanged": False,
-        "optedAt": None,
     }
     assert gavin().version == version
     assert Activity.objects.count() == 1
@@ -275,15 +273,6 @@ def test_list_value_for_a_text_attribute_is_refused(api):
 
     assert response.status_code == 422
     assert response.json()["field"] == "traits.City"
-
-
-def test_setting_whatsapp_opted_says_so_and_records_the_key(api, new_key):
-    first = api.track_user({**PHONE, "traits": {"whatsappOpted": True}}).json()["data"]
-    assert first["optInChanged"] is True and first["optedAt"] is not None
-    again = api.track_user({**PHONE, "traits": {"name": "G"}}).json()["data"]
-    assert again["optInChanged"] is False and again["optedAt"] == first["optedAt"]
-    contact = Contact.objects.get(phone="+919967536783")
-    assert contact.opt_in_source == "API key “Shop”"
 
 
 def test_one_upsert_makes_a_constant_number_of_statements(api):
