@@ -7,6 +7,8 @@ class BulkUploadConfig(AppConfig):
 
     def ready(self) -> None:
         from bulkupload.importing import UPLOADS
+        from bulkupload.undoing import UPLOAD_UNDOS
         from jobs.registry import job_kind_register
 
         job_kind_register(UPLOADS)
+        job_kind_register(UPLOAD_UNDOS)

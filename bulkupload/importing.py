@@ -137,6 +137,7 @@ class _Batches:
             job.rows_created += outcomes.count(contact_services.IMPORT_CREATED)
             job.rows_updated += outcomes.count(contact_services.IMPORT_UPDATED)
             job.rows_unchanged += outcomes.count(contact_services.IMPORT_UNCHANGED)
+            job.rows_opt_in_changed += outcomes.opt_in_changed
             job.rows_failed += sum(1 for p in problems if p.kind == UploadRowProblem.Kind.FAILED)
             job.rows_skipped += sum(1 for p in problems if p.kind == UploadRowProblem.Kind.SKIPPED)
             job.done += len(batch)

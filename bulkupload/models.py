@@ -65,6 +65,8 @@ class UploadJob(ResumableJob):
     rows_unchanged = models.PositiveIntegerField(default=0)
     rows_skipped = models.PositiveIntegerField(default=0)
     rows_failed = models.PositiveIntegerField(default=0)
+    # Contacts whose WhatsApp opted the import set or cleared (created with a value, or changed).
+    rows_opt_in_changed = models.PositiveIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
     queued_at = models.DateTimeField(null=True, blank=True)
     # Set by ``manage.py prune_uploads`` when it removed the uploaded file (rows are kept).
@@ -109,3 +111,36 @@ class UploadRowProblem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["job", "row_number"], name="uploadrowproblem_unique")
         ]
+
+
+class UploadUndo(ResumableJob):
+    """The undo of one upload: a resumable job over the contacts the upload touched.
+
+    One per upload (undoing twice is refused by the unique upload). ``done`` counts contacts
+    worked through, in id order; ``last_contact_id`` is where a resumed run carries on.
+    """
+
+    upload = models.OneToOneField(UploadJob, on_delete=models.CASCADE, related_name="undo")
+    last_contact_id = models.BigIntegerField(default=0)
+    contacts_deleted = models.PositiveIntegerField(default=0)
+    contacts_restored = models.PositiveIntegerField(default=0)
+    tags_removed = models.PositiveIntegerField(default=0)
+    kept_count = models.PositiveIntegerField(default=0)
+
+    class Meta(ResumableJob.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"Undo of upload {self.upload_id} ({self.get_status_display()})"
+
+
+class UploadUndoKept(models.Model):
+    """A contact (``field`` empty) or a value the undo kept because it changed since."""
+
+    undo = models.ForeignKey(UploadUndo, on_delete=models.CASCADE, related_name="kept")
+    contact_id = models.BigIntegerField()
+    field = models.CharField(max_length=120, blank=True)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["undo", "contact_id", "id"]

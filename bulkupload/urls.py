@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/tags/", views.upload_tags, name="tags"),
     path("<int:pk>/review/", views.upload_review, name="review"),
     path("<int:pk>/cancel/", views.upload_cancel, name="cancel"),
+    path("<int:pk>/undo/", views.upload_undo, name="undo"),
     path("<int:pk>/errors.csv", views.upload_error_report, name="errors"),
     path("tags/search/", views.tag_search, name="tag_search"),
     path("tags/new/", views.tag_new, name="tag_new"),

@@ -14,11 +14,11 @@ from django.utils.html import escape
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from bulkupload import csvfile, services
+from bulkupload import csvfile, services, undoing
 from bulkupload.csvfile import CsvRefused
 from bulkupload.forms import FileFormatForm, MappingForm, TagCreateForm, TagsForm, UploadForm
 from bulkupload.mapping import RowPlanner
-from bulkupload.models import UploadJob
+from bulkupload.models import UploadJob, UploadUndo
 from contacts.csv_cells import csv_lines
 from contacts.fields import field_registry
 from contacts.http import HtmxHttpRequest
@@ -41,7 +41,7 @@ def _job_url(job: UploadJob) -> str:
 
 
 def _draft(pk: int) -> UploadJob:
-    return get_object_or_404(UploadJob.objects.select_related("created_by"), pk=pk)
+    return get_object_or_404(UploadJob.objects.select_related("created_by", "undo"), pk=pk)
 
 
 def _stored_head(job: UploadJob) -> services.Inspection | None:
@@ -71,7 +71,7 @@ def _file_gone(request: HtmxHttpRequest, job: UploadJob) -> HttpResponse:
 @require_GET
 @permission_required(UPLOAD, raise_exception=True)
 def upload_list(request: HtmxHttpRequest) -> HttpResponse:
-    jobs = list(UploadJob.objects.select_related("created_by")[:100])
+    jobs = list(UploadJob.objects.select_related("created_by", "undo")[:100])
     for job in jobs:
         job.url = _job_url(job)
     return render(request, "bulkupload/upload_list.html", {"jobs": jobs})
@@ -313,6 +313,36 @@ def upload_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         context = {"job": job, "time_left": _time_left(job)}
         return render(request, "bulkupload/upload_job.html#progress", context)
     return redirect("bulkupload:job", pk=job.pk)
+
+
+KEPT_SHOWN = 100
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(UPLOAD, raise_exception=True)
+def upload_undo(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The undo of an upload: a preview of the counts, confirmed by a POST; then its
+    progress (polled while it runs) and what it kept."""
+    job = _draft(pk)
+    if request.method == "POST":
+        try:
+            undoing.upload_undo_start(upload=job, user=request.user)
+        except undoing.UndoRefused as exc:
+            messages.error(request, str(exc))
+        return redirect("bulkupload:undo", pk=job.pk)
+    undo = UploadUndo.objects.filter(upload=job).first()
+    context = {
+        "job": job,
+        "undo": undo,
+        "refusal": undoing.upload_undo_refusal(job) if undo is None else None,
+        "kept": list(undo.kept.all()[:KEPT_SHOWN]) if undo else [],
+        "kept_shown": KEPT_SHOWN,
+    }
+    if undo is None and context["refusal"] is None:
+        context["preview"] = undoing.upload_undo_preview(job)
+    if request.htmx and undo is not None:
+        return render(request, "bulkupload/upload_undo.html#undo-progress", context)
+    return render(request, "bulkupload/upload_undo.html", context)
 
 
 @require_GET

@@ -143,6 +143,21 @@ BUILTIN_FIELDS: tuple[Field, ...] = (
         empty=False,
     ),
     _builtin(
+        "opted_at",
+        "Opted in at",
+        "datetime",
+        editable=False,
+        aliases=("optedat", "opt in at", "opted in time"),
+        help_text="When WhatsApp opted was last set or cleared.",
+    ),
+    _builtin(
+        "opt_in_source",
+        "Opt-in source",
+        editable=False,
+        aliases=("optinsource", "opt in source", "opted in by"),
+        help_text="Who last set or cleared WhatsApp opted: a user, an upload or an API key.",
+    ),
+    _builtin(
         "created_at",
         "Created",
         "datetime",

@@ -97,6 +97,15 @@ class Contact(models.Model):
     name = models.CharField(max_length=255, blank=True)
     email = models.CharField(max_length=254, blank=True)
     whatsapp_opted = models.BooleanField("WhatsApp opted", default=False)
+    # When WhatsApp opted was last set or cleared, and by whom (the change plan stamps both).
+    opted_at = models.DateTimeField("opted in at", null=True, blank=True, editable=False)
+    opt_in_source = models.CharField(
+        "opt-in source",
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text="Who last set or cleared WhatsApp opted: a user, an upload or an API key.",
+    )
     traits = models.JSONField(default=dict, blank=True)
     tags = models.ManyToManyField(Tag, through="ContactTag", related_name="contacts", blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

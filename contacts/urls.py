@@ -28,6 +28,11 @@ urlpatterns = [
     path("contacts/<int:pk>/tags/remove/", detail_tags.tag_remove, name="tag-remove"),
     path("contacts/<int:pk>/tags/suggest/", detail_tags.tag_suggestions, name="tag-suggestions"),
     path("contacts/<int:pk>/activity/", detail_timeline.contact_timeline, name="timeline"),
+    path(
+        "contacts/<int:pk>/activity/<int:activity_id>/restore/<slug:key>/",
+        detail_timeline.change_restore,
+        name="change-restore",
+    ),
     # --- end Contact page ---
     # --- Contact list: filters, columns, saved views, bulk actions, new contact ---
     path("contacts/new/", list_new_contact.contact_new, name="new"),

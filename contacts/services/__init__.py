@@ -12,6 +12,7 @@ else writes those models. One module per capability:
 - ``imports``: a batch of CSV rows written set-wise;
 - ``track_batch``: a batch of upserts (the Track API's batch) written set-wise;
 - ``bulk``: bulk actions from the list (inline or as a background job);
+- ``undo``: an upload taken back, a chunk of contacts at a time;
 - ``list_settings``: a user's columns and saved views;
 - ``retry``: a write retried after a concurrent insert of the same row.
 """
@@ -51,6 +52,7 @@ from contacts.services.imports import (
     IMPORT_CREATED,
     IMPORT_UNCHANGED,
     IMPORT_UPDATED,
+    ImportOutcomes,
     ImportRow,
     contacts_import_batch,
 )
@@ -62,6 +64,16 @@ from contacts.services.list_settings import (
 from contacts.services.planning import contact_values_errors
 from contacts.services.tags import MAX_TAG_LENGTH, tag_create, tag_update, tags_get_or_create
 from contacts.services.track_batch import TrackItem, TrackOutcome, contacts_track_batch
+from contacts.services.undo import (
+    Kept,
+    UndoOutcome,
+    contact_change_restore,
+    restorable_change,
+    upload_entries,
+    upload_undo_chunk,
+    upload_undo_contact_ids,
+    upload_undo_counts,
+)
 
 __all__ = [
     "BULK_ACTIONS",
@@ -75,10 +87,13 @@ __all__ = [
     "ContactInputError",
     "DuplicateContact",
     "FieldError",
+    "ImportOutcomes",
     "ImportRow",
+    "Kept",
     "ServiceError",
     "TrackItem",
     "TrackOutcome",
+    "UndoOutcome",
     "UpsertResult",
     "VersionConflict",
     "attribute_create",
@@ -87,6 +102,7 @@ __all__ = [
     "bulk_action_run",
     "bulk_action_start",
     "bulk_inline_limit",
+    "contact_change_restore",
     "contact_create",
     "contact_event_record",
     "contact_field_update",
@@ -101,9 +117,14 @@ __all__ = [
     "contacts_tags_remove_bulk",
     "contacts_track_batch",
     "list_preference_save",
+    "restorable_change",
     "saved_view_delete",
     "saved_view_save",
     "tag_create",
     "tag_update",
     "tags_get_or_create",
+    "upload_entries",
+    "upload_undo_chunk",
+    "upload_undo_contact_ids",
+    "upload_undo_counts",
 ]

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.utils import timezone
+
 from contacts.models import Activity, ApiKey, Contact, Source
+from contacts.services.plan import OptIn
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -39,6 +42,22 @@ class Actor:
     @classmethod
     def system(cls) -> Actor:
         return cls(source=Source.SYSTEM)
+
+    def opt_in_source(self) -> str:
+        """Where a change of WhatsApp opted came from, as ``Contact.opt_in_source`` keeps it."""
+        user = self.user if self.user is not None and self.user.is_authenticated else None
+        if self.upload_job_id is not None:
+            by = f" by {user.get_username()}" if user else ""
+            return f"Upload #{self.upload_job_id}{by}"
+        if self.api_key is not None:
+            return f"API key “{self.api_key.name}”"
+        if user is not None:
+            return f"{Source(self.source).label}: {user.get_username()}"
+        return Source(self.source).label
+
+    def opt_in(self) -> OptIn:
+        """The stamp a write by this actor leaves when it changes WhatsApp opted."""
+        return OptIn(timezone.now(), self.opt_in_source())
 
     def activity(self, *, contact: Contact, kind: str, changes: dict[str, Any]) -> Activity:
         """An unsaved activity entry by this actor (saved by the caller, often in bulk)."""

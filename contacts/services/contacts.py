@@ -58,6 +58,7 @@ class UpsertResult:
     created: bool
     changed: bool
     activity: Activity | None = None
+    opt_in_changed: bool = False  # WhatsApp opted set or cleared (stamped on the contact)
 
 
 def current_values(contact: Contact) -> dict[str, Any]:
@@ -140,7 +141,14 @@ def contact_create(
     with transaction.atomic():
         attributes_ensure(planned, actor)
         tag_rows = tags_get_or_create(names=tag_names)
-        plan = plan_change(None, planned, tags=tags_by_key(tag_rows), phone=phone, user_id=user_id)
+        plan = plan_change(
+            None,
+            planned,
+            tags=tags_by_key(tag_rows),
+            phone=phone,
+            user_id=user_id,
+            opt_in=actor.opt_in(),
+        )
         contact = Contact()
         _assign(contact, plan)
         if clash := _unique_clash(contact):
@@ -208,13 +216,20 @@ def _upsert_locked(
         current_tag_keys=contact_tag_keys(contact.pk) if contact and tag_rows else (),
         phone=phone,
         user_id=user_id,
+        opt_in=actor.opt_in(),
     )
     contact = contact or Contact()
     if not plan.changed:
         return UpsertResult(contact, created=False, changed=False)
     _assign(contact, plan)
     activity = _store(actor, contact, plan, tag_rows)
-    return UpsertResult(contact, created=plan.creating, changed=True, activity=activity)
+    return UpsertResult(
+        contact,
+        created=plan.creating,
+        changed=True,
+        activity=activity,
+        opt_in_changed=plan.opt_in_changed,
+    )
 
 
 _NOT_GIVEN: Any = object()
@@ -252,7 +267,7 @@ def contact_update(
     with transaction.atomic():
         contact = Contact.objects.select_for_update().get(pk=contact_id)
         _refuse_concurrent_edit(contact, values, expected_version, expected_values, registry)
-        plan = plan_change(current_values(contact), planned)
+        plan = plan_change(current_values(contact), planned, opt_in=actor.opt_in())
         if not plan.changed:
             return contact
         _assign(contact, plan)

@@ -20,7 +20,7 @@ from contacts.errors import ContactInputError, FieldError
 from contacts.models import Activity, Contact, ContactTag, Tag, tag_key
 from contacts.phones import Phone
 from contacts.services.actor import Actor
-from contacts.services.plan import ChangePlan, plan_change, tags_by_key
+from contacts.services.plan import ChangePlan, OptIn, plan_change, tags_by_key
 from contacts.services.retry import retry_on_integrity_error
 from contacts.services.tags import clean_tag_names, tags_get_or_create
 
@@ -28,9 +28,11 @@ IMPORT_CREATED = "created"
 IMPORT_UPDATED = "updated"
 IMPORT_UNCHANGED = "unchanged"
 _IMPORT_COLUMNS = ("name", "email", "whatsapp_opted")
-_CURRENT_COLUMNS = ("id", "phone", *_IMPORT_COLUMNS, "traits", "version")
+# Written by the plan's opt-in stamp when WhatsApp opted changes, never from a cell.
+_OPT_IN_COLUMNS = ("opted_at", "opt_in_source")
+_CURRENT_COLUMNS = ("id", "phone", *_IMPORT_COLUMNS, *_OPT_IN_COLUMNS, "traits", "version")
 _IMPORT_CONTACT_INSERT = (
-    *("phone", "country_code", "phone_number", *_IMPORT_COLUMNS, "traits"),
+    *("phone", "country_code", "phone_number", *_IMPORT_COLUMNS, *_OPT_IN_COLUMNS, "traits"),
     *("created_at", "updated_at", "version"),
 )
 _IMPORT_ACTIVITY_INSERT = (
@@ -39,6 +41,12 @@ _IMPORT_ACTIVITY_INSERT = (
 )
 _CONTACT_DEFAULTS = {"name": "", "email": "", "whatsapp_opted": False}
 _CREATED, _UPDATED = str(Activity.Kind.CREATED), str(Activity.Kind.UPDATED)
+
+
+class ImportOutcomes(list[str]):
+    """One outcome per row (a list, as before), and how many rows set or cleared opt-in."""
+
+    opt_in_changed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +61,7 @@ class ImportRow:
 
 def contacts_import_batch(
     *, actor: Actor, rows: Sequence[ImportRow], tags: Sequence[Tag] = ()
-) -> list[str]:
+) -> ImportOutcomes:
     """Create or update the contacts of ``rows`` (matched by phone); one outcome per row.
 
     Each outcome is ``IMPORT_CREATED``, ``IMPORT_UPDATED`` or ``IMPORT_UNCHANGED``. ``tags``
@@ -64,7 +72,7 @@ def contacts_import_batch(
     the insert fail, and the batch is retried, finding it this time.
     """
     if not rows:
-        return []
+        return ImportOutcomes()
     phones = [row.phone.e164 for row in rows]
     if len(set(phones)) != len(phones):
         raise ValueError("a batch must not hold the same phone twice")
@@ -87,15 +95,16 @@ def _import_batch_locked(
     phones: list[str],
     common_tags: list[Tag],
     row_tag_names: list[str],
-) -> list[str]:
+) -> ImportOutcomes:
     tag_by_key = {tag.name_key: tag for tag in common_tags}
     if row_tag_names:
         for tag in tags_get_or_create(names=row_tag_names):
             tag_by_key.setdefault(tag.name_key, tag)
     existing = _current_by_phone(phones)
-    plans = _plan_rows(rows, existing, tags_by_key(common_tags), tag_by_key)
+    plans = _plan_rows(rows, existing, tags_by_key(common_tags), tag_by_key, actor.opt_in())
     writer = _BatchWriter(actor, {tag.name: tag for tag in tag_by_key.values()})
-    outcomes: list[str] = []
+    outcomes = ImportOutcomes()
+    outcomes.opt_in_changed = sum(1 for plan in plans if plan.opt_in_changed)
     created: list[tuple[ImportRow, ChangePlan]] = []
     for row, plan in zip(rows, plans, strict=True):
         if plan.creating:
@@ -127,10 +136,22 @@ def _current_by_phone(phones: list[str]) -> dict[str, dict[str, Any]]:
             "name": name,
             "email": email,
             "whatsapp_opted": bool(whatsapp_opted),  # SQLite gives 0 or 1
+            "opted_at": opted_at,  # as the driver gives it: written back unchanged
+            "opt_in_source": opt_in_source,
             "traits": traits_from_db(traits, None, connection),
             "version": version,
         }
-        for contact_id, phone, name, email, whatsapp_opted, traits, version in rows
+        for (
+            contact_id,
+            phone,
+            name,
+            email,
+            whatsapp_opted,
+            opted_at,
+            opt_in_source,
+            traits,
+            version,
+        ) in rows
     }
 
 
@@ -139,6 +160,7 @@ def _plan_rows(
     existing: dict[str, dict[str, Any]],
     common_tags: dict[str, str],
     tag_by_key: dict[str, Tag],
+    opt_in: OptIn,
 ) -> list[ChangePlan]:
     """One plan per row, from the current values read for the whole batch."""
     tag_keys: dict[int, set[str]] = {}
@@ -160,7 +182,11 @@ def _plan_rows(
             tags = incoming_tags[names] = {**common_tags, **tags_by_key(own)}
         current = existing.get(row.phone.e164)
         keys = tag_keys.get(current["id"], ()) if current is not None else ()
-        plans.append(plan_change(current, row, tags=tags, current_tag_keys=keys, phone=row.phone))
+        plans.append(
+            plan_change(
+                current, row, tags=tags, current_tag_keys=keys, phone=row.phone, opt_in=opt_in
+            )
+        )
     return plans
 
 
@@ -185,6 +211,8 @@ class _BatchWriter:
                 columns.get("name", current["name"]),
                 columns.get("email", current["email"]),
                 columns.get("whatsapp_opted", current["whatsapp_opted"]),
+                self._moment(columns["opted_at"]) if "opted_at" in columns else current["opted_at"],
+                columns.get("opt_in_source", current["opt_in_source"]),
                 self.adapt_json(traits, None),
                 current["version"] + 1,
                 self.now,
@@ -204,6 +232,8 @@ class _BatchWriter:
                 (
                     *(plan.columns[key] for key in ("phone", "country_code", "phone_number")),
                     *(plan.columns.get(key, _CONTACT_DEFAULTS[key]) for key in _IMPORT_COLUMNS),
+                    self._moment(plan.columns.get("opted_at")),
+                    plan.columns.get("opt_in_source", ""),
                     adapt_json(plan.traits, None),
                     self.now,
                     self.now,
@@ -218,6 +248,9 @@ class _BatchWriter:
         for row, plan in created:
             self._linked_and_recorded(new_ids[row.phone.e164], _CREATED, plan)
 
+    def _moment(self, value: Any) -> Any:
+        return self.ops.adapt_datetimefield_value(value)
+
     def _linked_and_recorded(self, contact_id: int, kind: str, plan: ChangePlan) -> None:
         tag_by_name, now = self.tag_by_name, self.now
         if plan.tags_added:
@@ -231,7 +264,7 @@ class _BatchWriter:
             table = ops.quote_name(Contact._meta.db_table)
             columns = ", ".join(
                 f"{ops.quote_name(c)} = %s"
-                for c in (*_IMPORT_COLUMNS, "traits", "version", "updated_at")
+                for c in (*_IMPORT_COLUMNS, *_OPT_IN_COLUMNS, "traits", "version", "updated_at")
             )
             with connection.cursor() as cursor:
                 cursor.executemany(f"UPDATE {table} SET {columns} WHERE id = %s", self.updates)

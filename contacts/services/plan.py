@@ -11,7 +11,10 @@ DESIGN.md "Rules every entry point obeys" that decide *what* changes live here o
 - identity fill-in: a phone or user id is added to a contact that has none; a different one
   is refused with ``ContactConflict`` (a contact's phone is never changed); which contact is
   meant is the matcher's rule (``contacts.selectors.match``);
-- a write that changes nothing records nothing (``activity`` is None).
+- a write that changes nothing records nothing (``activity`` is None);
+- opt-in as a record: a write that sets or clears WhatsApp opted (a new contact given a
+  value included) also writes ``opted_at`` and ``opt_in_source`` from its ``opt_in`` stamp;
+  the activity entry of that change is its history (when, who, from where).
 
 The activity entry's ``changes`` keep the shape the timeline reads: ``{"fields": {key:
 [old, new]}, "tags_added": [names]}``; a new contact's ``fields`` hold ``[None, value]`` for
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
@@ -53,6 +57,17 @@ class NoValues:
 NO_VALUES = NoValues()
 
 
+OPTED = "whatsapp_opted"
+
+
+class OptIn(NamedTuple):
+    """When and from where a write comes, stamped on the contact if it changes WhatsApp
+    opted (``Actor.opt_in_source()``)."""
+
+    at: datetime
+    source: str
+
+
 class ChangePlan(NamedTuple):
     """A NamedTuple, not a dataclass: the import makes one per CSV row, and a tuple is the
     cheapest immutable object to build."""
@@ -68,6 +83,10 @@ class ChangePlan(NamedTuple):
     def changed(self) -> bool:
         return self.activity is not None
 
+    @property
+    def opt_in_changed(self) -> bool:
+        return OPTED in self.changes
+
 
 UNCHANGED = ChangePlan(False, MappingProxyType({}), None, MappingProxyType({}), (), None)
 
@@ -80,6 +99,7 @@ def plan_change(
     current_tag_keys: Collection[str] = (),
     phone: Phone | None = None,
     user_id: str | None = None,
+    opt_in: OptIn | None = None,
 ) -> ChangePlan:
     """What writing ``incoming`` (and ``tags``, ``phone``, ``user_id``) changes; raises
     :class:`ContactConflict` when the write would replace the contact's phone or user id.
@@ -88,10 +108,10 @@ def plan_change(
     columns by key, ``"phone"`` and ``"user_id"`` when those are given, and ``"traits"``),
     or is None for a contact to create. ``tags`` maps each incoming tag's key to its stored
     name; ``current_tag_keys`` are the keys of the tags the contact has (at least those
-    among ``tags``).
+    among ``tags``). ``opt_in`` is stamped when WhatsApp opted changes.
     """
     if current is None:
-        return _plan_create(incoming, tags, phone, user_id)
+        return _plan_create(incoming, tags, phone, user_id, opt_in)
     columns: dict[str, Any] = {}
     changes: dict[str, list[Any]] = {}
     if phone is not None or user_id:
@@ -105,11 +125,22 @@ def plan_change(
     tags_added = [name for key, name in tags.items() if key not in current_tag_keys]
     if not changes and not tags_added:
         return UNCHANGED
+    _stamp_opt_in(columns, changes, opt_in)
     return ChangePlan(False, columns, traits, changes, tags_added, _entry(changes, tags_added))
 
 
+def _stamp_opt_in(columns: dict[str, Any], changes: dict[str, Any], opt_in: OptIn | None) -> None:
+    if opt_in is not None and OPTED in changes:
+        columns["opted_at"] = opt_in.at
+        columns["opt_in_source"] = opt_in.source
+
+
 def _plan_create(
-    incoming: IncomingValues, tags: Mapping[str, str], phone: Phone | None, user_id: str | None
+    incoming: IncomingValues,
+    tags: Mapping[str, str],
+    phone: Phone | None,
+    user_id: str | None,
+    opt_in: OptIn | None,
 ) -> ChangePlan:
     columns: dict[str, Any] = {}
     changes: dict[str, list[Any]] = {}
@@ -130,6 +161,7 @@ def _plan_create(
             if new != "":
                 changes[key] = [None, new]
     tags_added = list(tags.values())
+    _stamp_opt_in(columns, changes, opt_in)
     return ChangePlan(True, columns, traits, changes, tags_added, _entry(changes, tags_added))
 
 

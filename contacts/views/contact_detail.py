@@ -115,7 +115,9 @@ def contact_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "tz": tz,
         "time_zone_choices": [z for z in COMMON_TIME_ZONES if z != tz.key],
         **detail_tags.tags_context(request, contact),
-        **detail_timeline.timeline_context(contact, registry, tz, request.GET.get("activity_page")),
+        **detail_timeline.timeline_context(
+            contact, registry, tz, request.GET.get("activity_page"), can_restore=_can_edit(request)
+        ),
     }
     return render(request, TEMPLATE, context)
 

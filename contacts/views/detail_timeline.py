@@ -10,9 +10,10 @@ from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
-from contacts import selectors
+from contacts import selectors, services
 from contacts.field_editor import request_time_zone
 from contacts.fields import BUILTIN_BY_KEY, Field, FieldRegistry, field_registry
 from contacts.http import HtmxHttpRequest
@@ -27,6 +28,8 @@ class FieldChange:
     label: str
     old: str
     new: str
+    key: str = ""
+    restorable: bool = False
 
 
 @dataclass(slots=True)
@@ -92,8 +95,11 @@ def timeline_entry(activity: Activity, registry: FieldRegistry, tz: ZoneInfo) ->
     for key, pair in (changes.get("fields") or {}).items():
         target = _field_for(key, registry)
         old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
+        restorable = key in registry and services.restorable_change(activity, key) is not None
         field_changes.append(
-            FieldChange(target.label, _shown(target, old, tz), _shown(target, new, tz))
+            FieldChange(
+                target.label, _shown(target, old, tz), _shown(target, new, tz), key, restorable
+            )
         )
     return TimelineEntry(
         activity=activity,
@@ -108,7 +114,12 @@ def timeline_entry(activity: Activity, registry: FieldRegistry, tz: ZoneInfo) ->
 
 
 def timeline_context(
-    contact: Contact, registry: FieldRegistry, tz: ZoneInfo, page_number: Any = 1
+    contact: Contact,
+    registry: FieldRegistry,
+    tz: ZoneInfo,
+    page_number: Any = 1,
+    *,
+    can_restore: bool = False,
 ) -> dict[str, Any]:
     page = selectors.contact_timeline(contact_id=contact.pk, page_number=page_number)
     return {
@@ -116,6 +127,7 @@ def timeline_context(
         "timeline_page": page,
         "timeline": [timeline_entry(a, registry, tz) for a in page.object_list],
         "tz": tz,
+        "can_restore": can_restore,
     }
 
 
@@ -126,5 +138,37 @@ def contact_timeline(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if contact is None:
         raise Http404("No such contact")
     tz = request_time_zone(request.COOKIES)
-    context = timeline_context(contact, field_registry(), tz, request.GET.get("page"))
+    context = timeline_context(
+        contact,
+        field_registry(),
+        tz,
+        request.GET.get("page"),
+        can_restore=request.user.has_perm("contacts.change_contact"),
+    )
+    return render(request, f"{TEMPLATE}#timeline", context)
+
+
+@require_POST
+@permission_required("contacts.change_contact", raise_exception=True)
+def change_restore(request: HtmxHttpRequest, pk: int, activity_id: int, key: str) -> HttpResponse:
+    """ "Restore the earlier value" of one change: the page reloads with the value back, or
+    the timeline comes back with why not (the value changed since: its current value)."""
+    if not Activity.objects.filter(pk=activity_id, contact_id=pk).exists():
+        raise Http404("No such change")
+    registry = field_registry()
+    try:
+        services.contact_change_restore(
+            actor=services.Actor.web(request.user), activity_id=activity_id, field_key=key
+        )
+    except services.VersionConflict as conflict:
+        target = registry[key]
+        shown = _shown(target, conflict.current_value, request_time_zone(request.COOKIES))
+        error = f"{target.label} was not restored: it changed since, and is now {shown}."
+    except services.ServiceError as exc:
+        error = f"Not restored: {exc.message}."
+    else:
+        return HttpResponseClientRefresh()
+    tz = request_time_zone(request.COOKIES)
+    contact = Contact(pk=pk)
+    context = {**timeline_context(contact, registry, tz, can_restore=True), "restore_error": error}
     return render(request, f"{TEMPLATE}#timeline", context)

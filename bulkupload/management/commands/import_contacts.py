@@ -146,6 +146,8 @@ class Command(BaseCommand):
             f"{job.rows_created:,}, updated {job.rows_updated:,}, unchanged "
             f"{job.rows_unchanged:,}, skipped {job.rows_skipped:,}, failed {job.rows_failed:,}."
         )
+        self.stdout.write(f"WhatsApp opted set or changed on {job.rows_opt_in_changed:,} contacts.")
+        self.stdout.write(f"Upload id: {job.pk} (undo it with: manage.py undo_upload {job.pk})")
         if job.error_message:
             raise CommandError(job.error_message)
         if job.rows_skipped or job.rows_failed:
