@@ -10,8 +10,10 @@ identity (fill in a missing phone or user id, never replace one) is the change p
 
 from __future__ import annotations
 
+from django.db.models import Q, QuerySet
+
 from contacts.errors import ContactConflict
-from contacts.models import Contact
+from contacts.models import Contact, ContactAlias
 from contacts.phones import Phone
 
 
@@ -25,8 +27,8 @@ def contact_match(
     transaction ends (``SELECT ... FOR UPDATE``), so that the caller can write on top.
     """
     contacts = Contact.objects.select_for_update() if lock else Contact.objects.all()
-    by_user = contacts.filter(user_id=user_id).first() if user_id else None
-    by_phone = contacts.filter(phone=phone.e164).first() if phone else None
+    by_user = _own_or_alias(contacts, ContactAlias.Kind.USER_ID, user_id) if user_id else None
+    by_phone = _own_or_alias(contacts, ContactAlias.Kind.PHONE, phone.e164) if phone else None
     if by_user and by_phone and by_user.pk != by_phone.pk:
         raise ContactConflict(
             f'user id "{user_id}" belongs to one contact and phone {phone.e164} to another; '
@@ -34,3 +36,43 @@ def contact_match(
             field="user_id",
         )
     return by_user or by_phone
+
+
+def _own_or_alias(contacts: QuerySet[Contact], kind: str, value: str) -> Contact | None:
+    """The contact whose own ``kind`` is ``value``, or the survivor a merge gave it to (one
+    read: a merged-away value is never a live contact's own)."""
+    aliased = ContactAlias.objects.filter(kind=kind, value=value).values("contact_id")
+    return contacts.filter(Q(**{kind: value}) | Q(pk__in=aliased)).first()
+
+
+def contacts_by_phone_alias(phones: list[str]) -> dict[str, int]:
+    """The survivors' ids of merged-away ``phones`` (E.164), by phone: the batch writer's
+    set-wise form of the alias rule above."""
+    rows = ContactAlias.objects.filter(kind=ContactAlias.Kind.PHONE, value__in=phones)
+    return dict(rows.values_list("value", "contact_id"))
+
+
+def contact_id_resolve(contact_id: int) -> int | None:
+    """The survivor a merged contact's id now means (its page redirects there), if any."""
+    rows = ContactAlias.objects.filter(kind=ContactAlias.Kind.CONTACT_ID, value=str(contact_id))
+    return rows.values_list("contact_id", flat=True).first()
+
+
+def own_identity(
+    contact: Contact, *, user_id: str | None, phone: Phone | None
+) -> tuple[str | None, Phone | None]:
+    """``user_id`` and ``phone`` less those that reached ``contact`` as a merge's aliases:
+    what the plan may fill in on the contact (an alias is never a new identity for it)."""
+    if (
+        phone is not None
+        and contact.phone != phone.e164
+        and _is_alias(contact, "phone", phone.e164)
+    ):
+        phone = None
+    if user_id and contact.user_id != user_id and _is_alias(contact, "user_id", user_id):
+        user_id = None
+    return user_id, phone
+
+
+def _is_alias(contact: Contact, kind: str, value: str) -> bool:
+    return ContactAlias.objects.filter(contact=contact, kind=kind, value=value).exists()

@@ -12,6 +12,7 @@ else writes those models. One module per capability:
 - ``imports``: a batch of CSV rows written set-wise;
 - ``bulk``: bulk actions from the list (inline or as a background job);
 - ``list_settings``: a user's columns and saved views;
+- ``merge``: duplicates merged into a survivor, and unmerged;
 - ``retry``: a write retried after a concurrent insert of the same row.
 """
 
@@ -20,6 +21,7 @@ from contacts.errors import (
     ContactInputError,
     DuplicateContact,
     FieldError,
+    MergeRefused,
     ServiceError,
     VersionConflict,
 )
@@ -58,6 +60,12 @@ from contacts.services.list_settings import (
     saved_view_delete,
     saved_view_save,
 )
+from contacts.services.merge import (
+    MergeChoice,
+    contact_unmerge,
+    contacts_merge,
+    merge_choices,
+)
 from contacts.services.planning import contact_values_errors
 from contacts.services.tags import MAX_TAG_LENGTH, tag_create, tag_update, tags_get_or_create
 
@@ -74,6 +82,8 @@ __all__ = [
     "DuplicateContact",
     "FieldError",
     "ImportRow",
+    "MergeChoice",
+    "MergeRefused",
     "ServiceError",
     "UpsertResult",
     "VersionConflict",
@@ -88,14 +98,17 @@ __all__ = [
     "contact_field_update",
     "contact_tags_add",
     "contact_tags_remove",
+    "contact_unmerge",
     "contact_update",
     "contact_upsert",
     "contact_values_errors",
     "contacts_delete",
     "contacts_import_batch",
+    "contacts_merge",
     "contacts_tags_add_bulk",
     "contacts_tags_remove_bulk",
     "list_preference_save",
+    "merge_choices",
     "saved_view_delete",
     "saved_view_save",
     "tag_create",

@@ -27,7 +27,7 @@ from contacts.fields import TAGS, Field, FieldRegistry, field_registry
 from contacts.kinds import CoercionError
 from contacts.models import Activity, Contact, ContactTag, Tag, tag_key
 from contacts.phones import Phone
-from contacts.selectors.match import contact_match
+from contacts.selectors.match import contact_match, own_identity
 from contacts.services.actor import Actor
 from contacts.services.attributes import attributes_ensure
 from contacts.services.plan import (
@@ -204,6 +204,8 @@ def _upsert_locked(
     tag_names: list[str],
 ) -> UpsertResult:
     contact = contact_match(user_id=user_id, phone=phone, lock=True)
+    if contact is not None:
+        user_id, phone = own_identity(contact, user_id=user_id, phone=phone)
     attributes_ensure(planned, actor)
     tag_rows = tags_get_or_create(names=tag_names)
     current = None if contact is None else current_values(contact)
