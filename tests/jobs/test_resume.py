@@ -33,8 +33,8 @@ def queued(monkeypatch) -> list[tuple[str, int]]:
     return seen
 
 
-def test_both_kinds_are_registered_with_their_own_models():
-    assert [kind.name for kind in job_kinds()] == ["bulk_actions", "uploads"]
+def test_every_kind_is_registered_with_its_own_model():
+    assert [kind.name for kind in job_kinds()] == ["bulk_actions", "duplicate_scans", "uploads"]
     assert job_kind_for(UploadJob) is UPLOADS and job_kind_for(BulkAction) is BULK_ACTIONS
 
 
