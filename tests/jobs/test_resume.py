@@ -52,6 +52,7 @@ def test_resume_jobs_queues_stalled_jobs_of_both_kinds_and_only_those(
         call_command("resume_jobs", stdout=out)
     assert out.getvalue().splitlines() == [
         f"1 bulk action(s) queued again: [{stalled_action.pk}]",
+        "0 duplicate search(s) queued again: none",
         f"1 upload(s) queued again: [{stalled_upload.pk}]",
     ]
     assert sorted(queued) == [("bulk_actions", stalled_action.pk), ("uploads", stalled_upload.pk)]
