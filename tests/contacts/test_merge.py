@@ -23,10 +23,10 @@ def tag_names(contact: Contact) -> list[str]:
 def pair() -> tuple[Contact, Contact]:
     services.attribute_create(label="City", key="city", type="text")
     survivor = make_contact(
-        phone_number="9800000001", name="Asha", email="", tags=["vip"], city="Pune"
+        phone_number="9700000001", name="Asha", email="", tags=["vip"], city="Pune"
     )
     other = make_contact(
-        phone_number="9800000002",
+        phone_number="9700000002",
         user_id="crm-7",
         name="Asha K",
         email="asha@example.com",
@@ -68,7 +68,7 @@ def test_activity_moves_and_the_merged_entry_keeps_a_full_snapshot(pair):
     assert list(events.values_list("changes__event", flat=True)) == ["signed up"]
     (snapshot,) = entry.changes["merged"]
     assert snapshot["id"] == other.pk
-    assert snapshot["phone"] == "+919800000002"
+    assert snapshot["phone"] == "+919700000002"
     assert snapshot["email"] == "asha@example.com"
     assert snapshot["traits"] == {"city": "Mumbai"}
     assert snapshot["tags"] == ["lead"]
@@ -78,22 +78,22 @@ def test_a_merged_phone_and_user_id_reach_the_survivor_and_never_create_the_dupl
     survivor, other = pair
     services.contacts_merge(actor=Actor.system(), survivor_id=survivor.pk, other_ids=[other.pk])
 
-    assert contact_match(user_id=None, phone=normalize_phone("9800000002", "91")) == survivor
+    assert contact_match(user_id=None, phone=normalize_phone("9700000002", "91")) == survivor
     assert contact_match(user_id="crm-7", phone=None) == survivor
     result = services.contact_upsert(
-        actor=Actor.system(), phone_number="9800000002", country_code="91", values={"name": "X"}
+        actor=Actor.system(), phone_number="9700000002", country_code="91", values={"name": "X"}
     )
     assert (result.contact.pk, result.created) == (survivor.pk, False)
     outcomes = services.contacts_import_batch(
         actor=Actor.system(),
-        rows=[ImportRow(normalize_phone("9800000002", "91"), {"email": "new@example.com"})],
+        rows=[ImportRow(normalize_phone("9700000002", "91"), {"email": "new@example.com"})],
     )
     assert outcomes == ["updated"]
     survivor.refresh_from_db()
     assert (survivor.name, survivor.email, survivor.phone) == (
         "X",
         "new@example.com",
-        "+919800000001",
+        "+919700000001",
     )
     assert Contact.objects.count() == 1
     assert contact_id_resolve(other.pk) == survivor.pk
@@ -133,7 +133,7 @@ def test_unmerge_brings_the_contacts_back_and_keeps_later_changes_on_the_survivo
     assert restored.pk == other.pk
     restored.refresh_from_db()
     assert (restored.phone, restored.user_id, restored.email) == (
-        "+919800000002",
+        "+919700000002",
         "crm-7",
         "asha@example.com",
     )
@@ -146,18 +146,18 @@ def test_unmerge_brings_the_contacts_back_and_keeps_later_changes_on_the_survivo
     assert survivor.user_id is None
     assert tag_names(survivor) == ["vip"]
     assert not ContactAlias.objects.exists()
-    assert contact_match(user_id=None, phone=normalize_phone("9800000002", "91")) == restored
+    assert contact_match(user_id=None, phone=normalize_phone("9700000002", "91")) == restored
     with pytest.raises(MergeRefused, match="already undone"):
         services.contact_unmerge(actor=Actor.system(), merge_id=entry.pk)
 
 
 def test_a_survivor_merged_again_carries_its_aliases_along(pair):
     survivor, other = pair
-    third = make_contact(phone_number="9800000003")
+    third = make_contact(phone_number="9700000003")
     services.contacts_merge(actor=Actor.system(), survivor_id=survivor.pk, other_ids=[other.pk])
     services.contacts_merge(actor=Actor.system(), survivor_id=third.pk, other_ids=[survivor.pk])
 
-    assert contact_match(user_id=None, phone=normalize_phone("9800000002", "91")) == third
+    assert contact_match(user_id=None, phone=normalize_phone("9700000002", "91")) == third
     assert contact_id_resolve(other.pk) == third.pk
     first = Activity.objects.filter(kind=Activity.Kind.MERGED).order_by("pk").first()
     with pytest.raises(MergeRefused, match="undo that merge first"):
