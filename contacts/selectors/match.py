@@ -35,7 +35,22 @@ def contact_match(
             "nothing was changed",
             field="user_id",
         )
-    return by_user or by_phone
+    found = by_user or by_phone
+    if found is None and lock and (user_id or phone):
+        # The contact this read waited for may have been merged away meanwhile: its row is
+        # gone and the alias, committed with the merge, is visible to a new statement only.
+        found = _survivor_now(contacts, user_id, phone)
+    return found
+
+
+def _survivor_now(
+    contacts: QuerySet[Contact], user_id: str | None, phone: Phone | None
+) -> Contact | None:
+    named = Q(kind=ContactAlias.Kind.USER_ID, value=user_id) if user_id else Q()
+    if phone is not None:
+        named |= Q(kind=ContactAlias.Kind.PHONE, value=phone.e164)
+    survivor_id = ContactAlias.objects.filter(named).values_list("contact_id", flat=True).first()
+    return None if survivor_id is None else contacts.filter(pk=survivor_id).first()
 
 
 def _own_or_alias(contacts: QuerySet[Contact], kind: str, value: str) -> Contact | None:

@@ -69,7 +69,8 @@ def _value(contact: Contact, key: str) -> Any:
 
 
 def _has(value: Any) -> bool:
-    return value not in (None, "", [], False)
+    # WhatsApp opted is False until set, so False counts as no value; 0 is a number.
+    return not (value is None or value is False or value == "" or value == [])
 
 
 def contacts_merge(

@@ -162,3 +162,14 @@ def test_a_survivor_merged_again_carries_its_aliases_along(pair):
     first = Activity.objects.filter(kind=Activity.Kind.MERGED).order_by("pk").first()
     with pytest.raises(MergeRefused, match="undo that merge first"):
         services.contact_unmerge(actor=Actor.system(), merge_id=first.pk)
+
+
+def test_zero_is_a_value_and_false_is_not():
+    services.attribute_create(label="Score", key="score", type="number")
+    survivor = make_contact(phone_number="9700000001")
+    other = make_contact(phone_number="9700000002", score=0, whatsapp_opted=True)
+
+    services.contacts_merge(actor=Actor.system(), survivor_id=survivor.pk, other_ids=[other.pk])
+
+    survivor.refresh_from_db()
+    assert (survivor.traits, survivor.whatsapp_opted) == ({"score": 0}, True)
