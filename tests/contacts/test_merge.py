@@ -173,3 +173,13 @@ def test_zero_is_a_value_and_false_is_not():
 
     survivor.refresh_from_db()
     assert (survivor.traits, survivor.whatsapp_opted) == ({"score": 0}, True)
+
+
+def test_a_new_contact_with_a_merged_away_phone_is_refused_as_the_duplicate(pair):
+    survivor, other = pair
+    services.contacts_merge(actor=Actor.system(), survivor_id=survivor.pk, other_ids=[other.pk])
+
+    with pytest.raises(services.DuplicateContact, match=f"belongs to contact {survivor.pk}"):
+        make_contact(phone_number="9700000002")
+    with pytest.raises(services.DuplicateContact, match="user id crm-7"):
+        make_contact(user_id="crm-7")
