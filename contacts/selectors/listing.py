@@ -24,7 +24,7 @@ from django.http import QueryDict
 
 from contacts.fields import TAGS, Field, FieldRegistry
 from contacts.filters import Filter, FilterError, parse_filter, sort_expression
-from contacts.models import Activity, Contact, ListPreference, SavedView
+from contacts.models import Activity, Contact, ContactAlias, ListPreference, SavedView
 from contacts.phones import PhoneError, normalize_phone
 
 if TYPE_CHECKING:
@@ -176,13 +176,24 @@ def search_q(search: str) -> Q:
     if compact.startswith("00"):
         compact = "+" + compact[2:]
     if re.fullmatch(r"\+?\d{3,17}", compact):
-        condition = Q(user_id__icontains=search)
+        condition = Q(user_id__icontains=search) | _merged_away(ContactAlias.Kind.USER_ID, search)
         with contextlib.suppress(PhoneError):
-            condition |= Q(phone=normalize_phone(compact).e164)
+            e164 = normalize_phone(compact).e164
+            condition |= Q(phone=e164) | _merged_away(ContactAlias.Kind.PHONE, e164)
         digits = compact.lstrip("+")
         # "098765..." is a national trunk prefix; the stored E.164 has no leading zero.
         return condition | Q(phone__contains=digits.lstrip("0") or digits)
-    return Q(name__icontains=search) | Q(email__icontains=search) | Q(user_id__icontains=search)
+    return (
+        Q(name__icontains=search)
+        | Q(email__icontains=search)
+        | Q(user_id__icontains=search)
+        | _merged_away(ContactAlias.Kind.USER_ID, search)
+    )
+
+
+def _merged_away(kind: str, value: str) -> Q:
+    """The survivor of a merged contact whose whole phone or user id is ``value``."""
+    return Q(pk__in=ContactAlias.objects.filter(kind=kind, value=value).values("contact_id"))
 
 
 def contact_list(

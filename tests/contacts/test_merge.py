@@ -8,6 +8,7 @@ from contacts import services
 from contacts.models import Activity, Contact, ContactAlias
 from contacts.phones import normalize_phone
 from contacts.selectors import contact_match
+from contacts.selectors.listing import search_q
 from contacts.selectors.match import contact_id_resolve
 from contacts.services import Actor, ImportRow, MergeRefused
 from tests.factories import make_contact
@@ -181,5 +182,16 @@ def test_a_new_contact_with_a_merged_away_phone_is_refused_as_the_duplicate(pair
 
     with pytest.raises(services.DuplicateContact, match=f"belongs to contact {survivor.pk}"):
         make_contact(phone_number="9700000002")
-    with pytest.raises(services.DuplicateContact, match="user id crm-7"):
+    with pytest.raises(services.DuplicateContact, match='user id "crm-7" already exists'):
+        make_contact(user_id="crm-7")  # the survivor took it: it had none
+
+
+def test_a_list_search_by_a_merged_phone_or_user_id_finds_the_survivor(pair):
+    survivor, other = pair
+    services.contact_update(actor=Actor.system(), contact_id=survivor.pk, values={"user_id": "c1"})
+    services.contacts_merge(actor=Actor.system(), survivor_id=survivor.pk, other_ids=[other.pk])
+    with pytest.raises(services.DuplicateContact, match="user id crm-7 belongs to contact"):
         make_contact(user_id="crm-7")
+
+    for search in ("+91 97000 00002", "crm-7"):
+        assert list(Contact.objects.filter(search_q(search))) == [survivor], search
