@@ -36,6 +36,7 @@ from api.limits import (
     MAX_OFFSET,
     MAX_PAGE_SIZE,
     MAX_USER_ID_LENGTH,
+    LongNumberParser,
     check_new_traits,
     check_storable,
 )
@@ -79,6 +80,7 @@ public_api = NinjaAPI(
     docs_url=None,
     auth=ApiKeyAuth(),
     throttle=ApiKeyThrottle(),
+    parser=LongNumberParser(),
 )
 install_exception_handlers(public_api)
 

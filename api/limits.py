@@ -6,12 +6,16 @@ Every limit here is documented in docs/api.md ("Limits"). A call over one is ref
 
 from __future__ import annotations
 
+import json
 import math
+import sys
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest
 from ninja import Schema
+from ninja.parser import Parser
 
 from api.errors import ApiError, invalid
 from contacts.models import Attribute, Contact
@@ -25,6 +29,7 @@ DEFAULT_MAX_CUSTOM_FIELDS = 1000
 MAX_TRAIT_NAME_LENGTH = Attribute._meta.get_field("label").max_length
 MAX_USER_ID_LENGTH = Contact._meta.get_field("user_id").max_length
 MAX_EVENT_NAME_LENGTH = 255
+MAX_INTEGER_DIGITS = sys.get_int_max_str_digits() or 4300
 
 
 def max_custom_fields() -> int:
@@ -94,3 +99,16 @@ def check_new_traits(new_names: Iterable[str], custom_field_count: int) -> None:
             f"({custom_field_count} exist, {len(new)} new sent)",
             "traits",
         )
+
+
+class LongNumberParser(Parser):
+    """JSON bodies whose integers of any length parse: Python's ``int()`` refuses more than
+    4,300 digits, which would turn a valid body into "not valid JSON". Such a number is read
+    as the float it overflows to, and ``check_storable`` names it as too large."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return json.loads(request.body, parse_int=_integer)
+
+
+def _integer(text: str) -> int | float:
+    return int(text) if len(text.lstrip("-")) <= MAX_INTEGER_DIGITS else float(text)

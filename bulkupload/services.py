@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bulkupload import csvfile
-from bulkupload.csvfile import CsvRefused
+from bulkupload.csvfile import CsvRefused, UnreadableRecord
 from bulkupload.mapping import RowPlanner, auto_map, has_phone, mappable_fields
 from bulkupload.models import UploadJob, UploadRowProblem
 from contacts import services as contact_services
@@ -253,7 +253,9 @@ def upload_batch_plan(
     problems: list[UploadRowProblem] = []
     new_seen: dict[int, int] = {}
     for number, cells in batch:
-        if not any(cell.strip() for cell in cells):
+        # An unreadable record may look empty (`` ,"`` at the end of the file): its problem
+        # is what the user must see.
+        if not isinstance(cells, UnreadableRecord) and not any(c.strip() for c in cells):
             skipped = UploadRowProblem.Kind.SKIPPED
             problems.append(_problem(job, number, cells, skipped, "empty row"))
             continue

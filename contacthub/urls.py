@@ -30,3 +30,4 @@ urlpatterns = [
     path("v1/public/", include("api.urls")),  # public API (Interakt-compatible)
     path("", include("contacts.urls")),
 ]
+handler400 = "contacthub.errors.bad_request"

@@ -19,6 +19,7 @@ from urllib.parse import unquote
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from contacts.fields import Field, attribute_key_for
 from contacts.kinds import DEFAULT_TYPE, TYPE_CHOICES, CoercionError
@@ -102,6 +103,16 @@ class FieldEditorForm(forms.Form):
         return self["value"].id_for_label
 
     # --- validation ---------------------------------------------------------------------------
+    def add_error(self, field: str | None, error: Any) -> None:
+        """Django's own messages ("Null characters are not allowed.") do not say which field
+        they are about; in a page of field rows every message must."""
+        if field == "value" and isinstance(error, ValidationError):
+            label = self.field.label
+            error = ValidationError(
+                [m if m.startswith(label) else f"{label}: {m}" for m in error.messages]
+            )
+        super().add_error(field, error)
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         try:
@@ -112,10 +123,26 @@ class FieldEditorForm(forms.Form):
             cleaned["value_coerced"] = None
         elif "value" in cleaned:
             try:
-                cleaned["value_coerced"] = self.field.parse(cleaned["value"])
+                cleaned["value_coerced"] = self._unless_unchanged(
+                    self.field.parse(cleaned["value"]), cleaned.get("expected_value")
+                )
             except CoercionError as exc:
                 self.add_error("value", str(exc))
         return cleaned
+
+    def _unless_unchanged(self, value: Any, expected: Any) -> Any:
+        """``expected`` when ``value`` is what the editor showed for it.
+
+        The editor shows a value at its own precision (a date-time to the minute): saved
+        untouched, it must keep the stored seconds, so that the save changes nothing. The
+        service still refuses ``expected`` if it is not the stored value.
+        """
+        kind = self.field.kind
+        if expected is not None and kind.editor_initial(value, self.tz) == kind.editor_initial(
+            expected, self.tz
+        ):
+            return expected
+        return value
 
     def value_for_service(self) -> Any:
         return self.cleaned_data["value_coerced"]

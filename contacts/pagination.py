@@ -23,6 +23,7 @@ from django_tables2.rows import BoundRows
 from contacts.models import Contact
 from contacts.selectors import (
     DEFAULT_PER_PAGE,
+    MAX_PAGE,
     PER_PAGE_CHOICES,
     contact_total,
     page_with_count,
@@ -64,6 +65,8 @@ class ContactPaginator(Paginator):
             number = int(number)
         except (TypeError, ValueError) as exc:
             raise PageNotAnInteger("That page number is not an integer") from exc
+        if number > MAX_PAGE:  # its offset would overflow the databases' 64-bit integers
+            raise PageNotAnInteger(f"Page: at most {MAX_PAGE:,}")  # the table shows page 1
         return max(number, 1)
 
     def page(self, number: Any) -> Page:

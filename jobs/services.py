@@ -7,6 +7,7 @@ starts by resuming what other workers left stalled) and by ``manage.py resume_jo
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -89,10 +90,13 @@ def jobs_health() -> list[KindHealth]:
     return health
 
 
-def jobs_prune(*, older_than: timedelta, dry_run: bool) -> list[tuple[JobKind, PruneReport]]:
-    """Each kind's cleanup of its jobs finished (or abandoned) more than ``older_than`` ago."""
+def jobs_prune(
+    *, older_than: timedelta, dry_run: bool, kinds: Collection[str] | None = None
+) -> list[tuple[JobKind, PruneReport]]:
+    """Each kind's cleanup of its jobs finished (or abandoned) more than ``older_than`` ago;
+    ``kinds`` (names) limits it to those kinds."""
     return [
         (kind, kind.prune(older_than=older_than, dry_run=dry_run))
         for kind in job_kinds()
-        if kind.prune is not None
+        if kind.prune is not None and (kinds is None or kind.name in kinds)
     ]

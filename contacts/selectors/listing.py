@@ -35,6 +35,10 @@ DEFAULT_SORT = "-created_at"
 PER_PAGE_CHOICES = (25, 50, 100)
 DEFAULT_PER_PAGE = 50
 MAX_SEARCH_LENGTH = 200
+# Past this the offset overflows the databases' 64-bit integers; no list has so many pages.
+MAX_PAGE = 10**9
+# More conditions make a query too deep for the database to plan; nobody reads one so long.
+MAX_FILTERS = 50
 
 
 # --- The list's state, as it travels in the URL ---------------------------------------------
@@ -103,9 +107,13 @@ class ListQuery:
 def parse_list_query(params: QueryDict, registry: FieldRegistry) -> ListQuery:
     """The list's state from query parameters; bad parts are dropped with a message each."""
     query = ListQuery(search=params.get("q", "").strip()[:MAX_SEARCH_LENGTH])
-    for raw in params.getlist("f"):
-        if not raw.strip():
-            continue
+    raw_filters = [raw for raw in params.getlist("f") if raw.strip()]
+    if len(raw_filters) > MAX_FILTERS:
+        query.errors.append(
+            f"Filters: at most {MAX_FILTERS} conditions; the first {MAX_FILTERS} of "
+            f"{len(raw_filters):,} are applied"
+        )
+    for raw in raw_filters[:MAX_FILTERS]:
         try:
             query.filters.append(parse_filter(raw, registry))
         except FilterError as exc:
@@ -117,6 +125,9 @@ def parse_list_query(params: QueryDict, registry: FieldRegistry) -> ListQuery:
         sort = DEFAULT_SORT
     query.sort = sort
     query.page = _positive_int(params.get("page"), 1)
+    if query.page > MAX_PAGE:
+        query.errors.append(f"Page: at most {MAX_PAGE:,}; showing the first page")
+        query.page = 1
     per_page = _positive_int(params.get("per_page"), DEFAULT_PER_PAGE)
     query.per_page = per_page if per_page in PER_PAGE_CHOICES else DEFAULT_PER_PAGE
     upload = params.get("upload", "").strip()
@@ -153,7 +164,7 @@ def id_param(value: str) -> int | None:
 def _positive_int(value: str | None, default: int) -> int:
     try:
         number = int(value or default)
-    except ValueError:
+    except ValueError:  # also a number with more digits than int() reads
         return default
     return number if number >= 1 else default
 

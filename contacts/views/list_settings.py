@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
@@ -35,7 +36,15 @@ def columns_save(request: HtmxHttpRequest) -> HttpResponse:
     services.list_preference_save(user=request.user, columns=[f.key for f in columns])
     if request.htmx:
         return trigger_client_event(HttpResponse(status=204), LIST_CHANGED)
-    return redirect(request.POST.get("next") or reverse("contacts:list"))
+    return redirect(_same_site(request, request.POST.get("next", "")) or reverse("contacts:list"))
+
+
+def _same_site(request: HtmxHttpRequest, url: str) -> str:
+    """``url`` if it stays on this site, else "": a form's ``next`` must not lead elsewhere."""
+    allowed = url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return url if allowed else ""
 
 
 @require_POST

@@ -17,7 +17,9 @@ def test_an_integer_beyond_64_bits_is_refused_naming_the_trait(api):
     assert response.json()["message"].startswith("n: too large")
 
 
-def test_a_number_of_5000_digits_is_refused_as_malformed_json(api):
+def test_a_number_of_5000_digits_is_refused_naming_the_trait(api):
     body = HEAD + "9" * 5000 + "}}"
     response = api.post("/v1/public/track/users/", raw=body)
-    assert response.status_code == 400
+    assert response.status_code == 422
+    assert response.json()["field"] == "traits.n"
+    assert "beyond 1e308" in response.json()["message"]

@@ -6,11 +6,13 @@ answer: never a 5xx, a documented status code and content type, a body matching 
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from schemathesis.checks import (
     content_type_conformance,
@@ -21,6 +23,7 @@ from schemathesis.checks import (
 
 from tests.api.conftest import ApiClient
 from tests.factories import AttributeFactory, make_contact
+from tests.fuzz.strategies import fuzz_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -32,10 +35,26 @@ CHECKS = [
 ]
 
 
+SCHEMA_PATH = "/v1/public/openapi.json"
+USERS_BY_ID = {"filters": [{"trait": "user_id", "op": "eq", "val": "$request.body#/userId"}]}
+EVENT_FOR_ID = {"userId": "$request.body#/userId", "event": "Fuzzed", "traits": {}}
+# Track user -> Get users / Track event with the user id just tracked: the stateful run then
+# reads back and adds to contacts that exist, rather than only to random ids.
+LINKS = {
+    "GetUsersByUserId": {"operationId": "get_users", "requestBody": USERS_BY_ID},
+    "TrackEventForUserId": {"operationId": "track_event", "requestBody": EVENT_FOR_ID},
+}
+
+
 def _load_schema() -> schemathesis.BaseSchema:
     from contacthub.wsgi import application
 
-    return schemathesis.openapi.from_wsgi("/v1/public/openapi.json", application)
+    served = schemathesis.openapi.from_wsgi(SCHEMA_PATH, application)
+    raw = copy.deepcopy(served.raw_schema)
+    raw["paths"]["/v1/public/track/users/"]["post"]["responses"]["200"]["links"] = LINKS
+    linked = schemathesis.openapi.from_dict(raw)
+    linked.app, linked.location = application, SCHEMA_PATH
+    return linked
 
 
 schema = _load_schema()
@@ -59,13 +78,23 @@ def fuzz_data(db, settings):
 
 
 @schema.parametrize()
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@fuzz_settings(40)
 def test_no_server_errors_and_answers_match_the_schema(case, new_key, fuzz_data):
     case.call_and_validate(headers={"Authorization": f"Basic {new_key.secret}"}, checks=CHECKS)
+
+
+def test_call_sequences_along_the_links_never_fail(new_key, fuzz_data):
+    machine = schema.as_state_machine()
+    headers = {"Authorization": f"Basic {new_key.secret}"}
+
+    class Linked(machine):  # type: ignore[misc,valid-type]
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def validate_response(self, response, case, **kwargs):
+            case.validate_response(response, checks=CHECKS)
+
+    Linked.run(settings=fuzz_settings(15))
 
 
 def test_schema_documents_every_endpoint_and_error(client):
@@ -110,11 +139,7 @@ TRAIT_NAMES = st.sampled_from(
     user_id=st.none() | st.sampled_from(["known", "other"]) | st.text(max_size=10),
     phone=st.none() | st.sampled_from(["9967536783", "+919967536784", "12", "+1"]),
 )
-@settings(
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@fuzz_settings(150)
 def test_track_user_answers_2xx_409_or_422_to_any_traits(
     fuzz_data, new_key, traits, tags, user_id, phone
 ):
@@ -157,11 +182,7 @@ FILTER_VALUES = (
     ),
     supr_op=st.sampled_from(["and", "or"]),
 )
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@fuzz_settings(60)
 def test_get_users_answers_200_or_422_to_any_filters(fuzz_data, new_key, filters, supr_op):
     response = ApiClient(new_key.secret).users({"filters": filters, "supr_op": supr_op})
 

@@ -11,6 +11,8 @@ from jobs.services import jobs_prune
 
 
 class Command(BaseCommand):
+    # The job kinds (registered names) this command cleans up; None: every kind.
+    kinds: tuple[str, ...] | None = None
     help = (
         "For every kind of background job, remove what jobs finished more than N days ago "
         "no longer need: uploaded files and saved error reports of uploads (and files of "
@@ -35,7 +37,9 @@ class Command(BaseCommand):
         if days < 0:
             raise CommandError("--older-than-days must be 0 or more")
         dry_run: bool = options["dry_run"]
-        for _, report in jobs_prune(older_than=timedelta(days=days), dry_run=dry_run):
+        for _, report in jobs_prune(
+            older_than=timedelta(days=days), dry_run=dry_run, kinds=self.kinds
+        ):
             if options["verbosity"] >= 1:
                 for line in report.lines:
                     self.stdout.write(line)
