@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRefresh
 
 from contacts.field_editor import request_time_zone
-from contacts.fields import field_registry
+from contacts.fields import Field, field_registry
 from contacts.http import HtmxHttpRequest
 from contacts.models import Contact
 from contacts.selectors.duplicates import duplicate_groups_page, duplicate_scan_latest
@@ -131,19 +132,18 @@ def _choice_rows(
     for choice in merge_choices(survivor, others, registry):
         target = registry.get(choice.key)
         cells = [
-            ChoiceCell(
-                pk,
-                ""
-                if value in (None, "", [])
-                else target.display(value, tz)
-                if target
-                else str(value),
-                pk == choice.default,
-            )
+            ChoiceCell(pk, _shown(target, value, tz), pk == choice.default)
             for pk, value in choice.values.items()
         ]
         rows.append((choice, cells))
     return rows
+
+
+def _shown(target: Field | None, value: Any, tz: ZoneInfo) -> str:
+    if value is None or value == "" or value == []:
+        return ""
+    # A trait whose field was deleted since still shows, as text.
+    return target.display(value, tz) if target is not None else str(value)
 
 
 @require_POST
