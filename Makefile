@@ -3,6 +3,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
+# Two test processes by default (pytest-xdist); PYTEST_ARGS= runs them in one.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run serve-prod test setup lint format clean
 
@@ -30,6 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/vulture
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -6,7 +6,6 @@ same order); only the shape of a customer and the tags' order are the API's own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 from django.db.models import Prefetch
 
 from contacts.fields import Field, FieldRegistry
-from contacts.filters import Filter
+from contacts.filtering import FilterTree
 from contacts.models import Contact, Tag
 from contacts.selectors import contact_list
 
@@ -56,16 +55,15 @@ def customer(contact: Contact, custom: list[Field]) -> dict[str, Any]:
 
 def customer_page(
     *,
-    filters: Sequence[Filter],
-    match_any: bool,
+    filters: FilterTree,
     offset: int,
     limit: int,
     registry: FieldRegistry,
 ) -> CustomerPage:
     """Contacts matching the filters, oldest first: ``limit`` of them from ``offset``."""
-    contacts = contact_list(
-        registry=registry, filters=filters, sort="created_at", match_any=match_any
-    ).prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name_key")))
+    contacts = contact_list(registry=registry, filters=filters, sort="created_at").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("name_key"))
+    )
     total = contacts.count()
     page = list(contacts[offset : offset + limit])
     custom = registry.custom

@@ -5,6 +5,7 @@ identity rules below), calls a contacts service or selector and answers; a refus
 :class:`api.errors.ApiError`, whose field names are the API's (api.errors.API_FIELD_NAMES).
 
 - ``POST /track/users/``: create or update a contact (``services.contact_upsert``).
+- ``POST /track/users/batch/``: up to 1,000 of those at once (``services.contacts_track_batch``).
 - ``POST /track/events/``: record a named event on a contact's timeline.
 - ``POST /apis/users/?offset=0&limit=100``: retrieve contacts with filters.
 - ``GET /ping/``: check a key (and the cheapest authenticated request, for benchmarks).
@@ -13,7 +14,6 @@ identity rules below), calls a contacts service or selector and answers; a refus
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError
@@ -35,29 +35,37 @@ from api.limits import (
     MAX_EVENT_NAME_LENGTH,
     MAX_OFFSET,
     MAX_PAGE_SIZE,
-    MAX_USER_ID_LENGTH,
     LongNumberParser,
-    check_new_traits,
     check_storable,
 )
 from api.schemas import (
     ErrorOut,
-    IdentityIn,
     PingOut,
     TrackEventIn,
     TrackEventOut,
     TrackUserIn,
     TrackUserOut,
+    TrackUsersBatchIn,
+    TrackUsersBatchOut,
     UsersOut,
     UsersQueryIn,
 )
-from api.throttling import ApiKeyThrottle
+from api.throttling import ApiKeyItemsThrottle, ApiKeyThrottle
+from api.tracking import (
+    Identity,
+    batch_summary,
+    identity_of,
+    sent_trait_names,
+    track_answer,
+    track_item,
+    track_item_from_json,
+)
 from contacts import services
-from contacts.fields import field_registry
+from contacts.fields import FieldRegistry, field_registry
 from contacts.models import Contact
 from contacts.phones import PhoneError, normalize_phone
 from contacts.selectors import contact_match
-from contacts.services import Actor, ServiceError
+from contacts.services import Actor, ServiceError, TrackItem, TrackOutcome
 
 ERROR_STATUSES = frozenset({400, 401, 404, 409, 413, 415, 422, 429})
 ERROR_RESPONSES = {ERROR_STATUSES: ErrorOut}
@@ -83,44 +91,12 @@ public_api = NinjaAPI(
     parser=LongNumberParser(),
 )
 install_exception_handlers(public_api)
+CONCURRENT_CHANGE = ApiError(
+    409, "conflict", "Another request changed this contact at the same moment; send it again"
+)
 
 
 # --- Identity -------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Identity:
-    user_id: str | None
-    phone: str | None
-    country_code: str | None
-
-
-def _identity(payload: IdentityIn) -> Identity:
-    """userId, phoneNumber and countryCode as sent, with the rules only the API has.
-
-    A phone without a country code must be written in international form: the default region
-    (``CONTACTHUB_DEFAULT_REGION``) is for people typing into the app's forms and files, and an
-    integration silently getting it would store a wrong number for every foreign customer.
-    """
-    user_id = None if payload.userId is None else str(payload.userId).strip() or None
-    if user_id is not None and len(user_id) > MAX_USER_ID_LENGTH:
-        raise invalid("userId", f"is longer than {MAX_USER_ID_LENGTH} characters")
-    phone = None if payload.phoneNumber is None else str(payload.phoneNumber).strip() or None
-    code = None if payload.countryCode is None else str(payload.countryCode).strip() or None
-    if user_id is None and phone is None and code is None:
-        raise invalid("userId", "userId or phoneNumber with countryCode is required")
-    if phone is not None and code is None and not phone.lstrip("'").startswith(("+", "00")):
-        _check_is_phone(phone)
-        raise invalid("countryCode", 'is required unless phoneNumber starts with "+"')
-    return Identity(user_id, phone, code)
-
-
-def _check_is_phone(phone: str) -> None:
-    """Name phoneNumber, not the missing countryCode, when the value is no phone number at all."""
-    try:
-        normalize_phone(phone)
-    except PhoneError as exc:
-        raise ApiError(422, "validation_error", f"phoneNumber: {exc}", "phoneNumber") from None
-
-
 def _contact_for(identity: Identity) -> Contact:
     """The contact an event is about: by userId when known, else by phone."""
     phone = None
@@ -173,12 +149,6 @@ def _answer(
     return response
 
 
-def _upsert_message(result: services.UpsertResult) -> str:
-    if result.created:
-        return "User created"
-    return "User updated" if result.changed else "Nothing to change"
-
-
 @public_api.post(
     "/track/users/",
     response={200: TrackUserOut, **ERROR_RESPONSES},
@@ -196,52 +166,106 @@ def track_user(
     request: HttpRequest, payload: TrackUserIn, idempotency_key: str | None = IDEMPOTENCY_HEADER
 ) -> HttpResponse:
     def produce() -> dict[str, Any]:
-        check_storable(payload)
-        identity = _identity(payload)
-        traits = payload.traits or {}
+        item = track_item(payload)
         registry = field_registry()
-        # The key each trait resolves to -> the name it was sent as, to name it back in errors.
-        sent: dict[str, str] = {}
-        new_names: list[str] = []
-        for name in traits:
-            target = registry.resolve(name)
-            if target is None:
-                new_names.append(name)
-            sent[target.key if target else name] = name
-        check_new_traits(new_names, len(registry.custom))
+        sent = sent_trait_names(item.values, registry)
         try:
             result = services.contact_upsert(
                 actor=Actor.api(request.auth),
-                user_id=identity.user_id,
-                phone_number=identity.phone,
-                country_code=identity.country_code,
-                values=traits,
-                tags=payload.tags or [],
+                user_id=item.user_id,
+                phone_number=item.phone_number,
+                country_code=item.country_code,
+                values=item.values,
+                tags=item.tags,
                 create_attributes=True,
                 registry=registry,
             )
         except ServiceError as exc:
             raise from_service_error(exc, sent) from None
         except IntegrityError:
-            raise ApiError(
-                409,
-                "conflict",
-                "Another request changed this contact at the same moment; send it again",
-            ) from None
+            raise CONCURRENT_CHANGE from None
         contact = result.contact
-        return {
-            "result": True,
-            "message": _upsert_message(result),
-            "data": {
-                "id": contact.pk,
-                "userId": contact.user_id,
-                "phoneNumber": contact.phone,
-                "created": result.created,
-                "changed": result.changed,
-            },
-        }
+        outcome = "created" if result.created else "updated" if result.changed else "unchanged"
+        return track_answer(
+            outcome, contact_id=contact.pk, user_id=contact.user_id, phone=contact.phone
+        )
 
     return _answer(request, idempotency_key, produce)
+
+
+@public_api.post(
+    "/track/users/batch/",
+    response={200: TrackUsersBatchOut, **ERROR_RESPONSES},
+    summary="Create or update many users",
+    description=(
+        "Up to 1,000 users, each exactly the body of /track/users/, applied in order: the "
+        "answer holds one result per user, in the same order, with its status (created, "
+        "updated, unchanged or refused), the HTTP status and the body the single call would "
+        "have answered. A refused user never refuses the others; users naming one phone or "
+        "userId apply one after the other. An Idempotency-Key covers the whole batch, and "
+        "the rate limit counts users, not requests."
+    ),
+    operation_id="track_users_batch",
+    throttle=ApiKeyItemsThrottle(),
+)
+def track_users_batch(
+    request: HttpRequest,
+    payload: TrackUsersBatchIn,
+    idempotency_key: str | None = IDEMPOTENCY_HEADER,
+) -> HttpResponse:
+    def produce() -> dict[str, Any]:
+        items: list[TrackItem | None] = []
+        refused: dict[int, ApiError] = {}
+        for index, raw in enumerate(payload.users):
+            try:
+                items.append(track_item_from_json(raw))
+            except ApiError as error:
+                items.append(None)
+                refused[index] = error
+        sent: dict[int, dict[str, str]] = {}
+
+        def check(index: int, registry: FieldRegistry) -> ApiError | None:
+            try:
+                sent[index] = sent_trait_names(items[index].values, registry)
+            except ApiError as error:
+                return error
+            return None
+
+        try:
+            outcomes = services.contacts_track_batch(
+                actor=Actor.api(request.auth), items=items, check=check
+            )
+        except IntegrityError:
+            raise CONCURRENT_CHANGE from None
+        results = [
+            _batch_result(outcome, refused.get(index), sent.get(index))
+            for index, outcome in enumerate(outcomes)
+        ]
+        return {"result": True, "message": batch_summary(results), "data": {"results": results}}
+
+    return _answer(request, idempotency_key, produce)
+
+
+def _batch_result(
+    outcome: TrackOutcome | Exception | None,
+    refused: ApiError | None,
+    sent: dict[str, str] | None,
+) -> dict[str, Any]:
+    """One item's result: its status, the single call's HTTP status and body."""
+    if isinstance(outcome, TrackOutcome):
+        body = track_answer(
+            outcome.outcome,
+            contact_id=outcome.contact_id,
+            user_id=outcome.user_id,
+            phone=outcome.phone,
+        )
+        return {"status": outcome.outcome, "statusCode": 200, **body}
+    if isinstance(outcome, ServiceError):
+        refused = from_service_error(outcome, sent)
+    elif isinstance(outcome, ApiError):
+        refused = outcome
+    assert refused is not None, "an item is applied or refused"
+    return {"status": "refused", "statusCode": refused.status, **refused.body()}
 
 
 @public_api.post(
@@ -265,7 +289,7 @@ def track_event(
             raise invalid("event", "is required")
         if len(event) > MAX_EVENT_NAME_LENGTH:
             raise invalid("event", f"is longer than {MAX_EVENT_NAME_LENGTH} characters")
-        contact = _contact_for(_identity(payload))
+        contact = _contact_for(identity_of(payload))
         try:
             activity = services.contact_event_record(
                 actor=Actor.api(request.auth),
@@ -313,8 +337,7 @@ def get_users(
     check_storable(query)
     registry = field_registry()
     page = customer_page(
-        filters=interakt_filters(query.filters, registry),
-        match_any=query.supr_op == "or",
+        filters=interakt_filters(query.filters, registry, supr_op=query.supr_op),
         offset=offset,
         limit=limit,
         registry=registry,

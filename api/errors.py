@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -88,16 +89,23 @@ def error_response(error: ApiError) -> JsonResponse:
 _TYPE_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict", "none", "any"})
 
 
-def _on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    first = exc.errors[0] if exc.errors else {}
-    loc = [str(part) for part in first.get("loc", ())]
+def validation_refusal(
+    errors: Sequence[Mapping[str, Any]], prefix: tuple[str, ...] = ()
+) -> ApiError:
+    """422 naming the first of pydantic's ``errors`` (their locations after ``prefix``)."""
+    first = errors[0] if errors else {}
+    loc = [*prefix, *(str(part) for part in first.get("loc", ()))]
     # ("body", "payload", "traits", "x") -> "traits.x"; ("query", "limit") -> "limit"
     parts = loc[2:] if loc[:1] == ["body"] else loc[1:]
     parts = [p for p in parts if p not in _TYPE_TAGS and "[" not in p]
     field = ".".join(parts) or None
     problem = first.get("msg", "is not valid")
     message = f"{field}: {problem}" if field else f"The request body: {problem}"
-    return error_response(ApiError(422, "validation_error", message, field))
+    return ApiError(422, "validation_error", message, field)
+
+
+def _on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return error_response(validation_refusal(exc.errors))
 
 
 def _on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:

@@ -1,6 +1,8 @@
 """Interakt's Get Users filters (``{trait, op, val}`` and ``supr_op``) as the list's filters.
 
-The contact list's :class:`contacts.filters.Filter` does the querying; this module only
+The filters become one group of the contact list's filter model
+(:class:`contacts.filtering.FilterTree`): all of them, or any one with ``supr_op`` "or".
+The list's :class:`contacts.filters.Filter` does the querying; this module only
 translates Interakt's names (``created_at_utc``, ``neq``, ``gt`` on dates, ...) and reports
 a filter that does not translate as ``filters.<n>.trait|op|val``.
 """
@@ -13,6 +15,7 @@ from typing import Any
 from api.errors import ApiError
 from api.schemas import FilterIn
 from contacts.fields import TAGS, FieldRegistry
+from contacts.filtering import FilterTree
 from contacts.filters import Filter, FilterError, build_filter, operator_for, operators_for
 from contacts.models import FieldType
 
@@ -71,5 +74,9 @@ def interakt_filter(item: FilterIn, index: int, registry: FieldRegistry) -> Filt
     return flt
 
 
-def interakt_filters(items: Sequence[FilterIn], registry: FieldRegistry) -> list[Filter]:
-    return [interakt_filter(item, index, registry) for index, item in enumerate(items)]
+def interakt_filters(
+    items: Sequence[FilterIn], registry: FieldRegistry, *, supr_op: str = "and"
+) -> FilterTree:
+    """The filters as one group: all must hold, or any one with ``supr_op`` "or"."""
+    conditions = [interakt_filter(item, index, registry) for index, item in enumerate(items)]
+    return FilterTree.of(conditions, any=supr_op == "or")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, StrictInt, StrictStr
+from pydantic import ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema
 
-from api.limits import MAX_FILTERS_PER_CALL, MAX_TAGS_PER_CALL
+from api.limits import MAX_FILTERS_PER_CALL, MAX_TAGS_PER_CALL, MAX_USERS_PER_BATCH
 
 # The seed examples of the docs (and of the OpenAPI schema): one contact, created and updated.
 SEED_EXAMPLES: list[tuple[str, dict[str, Any]]] = [
@@ -103,6 +103,35 @@ class TrackUserOut(Schema):
     result: bool
     message: str
     data: TrackedContactOut
+
+
+class TrackUsersBatchIn(Schema):
+    # Items are checked one by one (api.tracking), so that a bad one refuses only itself;
+    # the schema still shows each as a /track/users/ body.
+    users: list[Annotated[Any, WithJsonSchema(TrackUserIn.model_json_schema())]] = Field(
+        max_length=MAX_USERS_PER_BATCH,
+        description=f"At most {MAX_USERS_PER_BATCH} users, each a /track/users/ body.",
+    )
+
+
+class TrackResultOut(Schema):
+    status: Literal["created", "updated", "unchanged", "refused"]
+    statusCode: int = Field(description="The HTTP status the single call would answer.")
+    result: bool
+    message: str
+    data: TrackedContactOut | None = Field(None, description="When applied.")
+    code: str | None = Field(None, description="When refused, as in an error body.")
+    field: str | None = Field(None, description="When refused: the input at fault.")
+
+
+class TrackResultsOut(Schema):
+    results: list[TrackResultOut] = Field(description="One per user sent, in order.")
+
+
+class TrackUsersBatchOut(Schema):
+    result: bool
+    message: str = Field(description='Counts, e.g. "2 created, 1 updated, 0 unchanged, 1 refused".')
+    data: TrackResultsOut
 
 
 class TrackEventIn(IdentityIn):

@@ -9,6 +9,7 @@ would multiply the limit by the number of processes.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from django.http import HttpRequest
 from ninja.throttling import AuthRateThrottle
 
 RATE_LIMIT_CACHE = "ratelimit"
-RATE_LIMIT_TABLE = "api_ratelimit_cache"
+RATE_LIMIT_TABLE = "api_ratelimit_cache"  # created by api/migrations/0001 (settings name it too)
 DEFAULT_RATE_LIMIT = "600/60"
 _PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600}
 _PERIODS["hour"] = 3600
@@ -103,12 +104,54 @@ class ApiKeyThrottle(AuthRateThrottle):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
 
+    def cost(self, request: HttpRequest) -> int:
+        """How many requests this one counts as."""
+        return 1
+
     def allow_request(self, request: HttpRequest) -> bool:
-        key = self.get_cache_key(request)
-        if key is None:
+        """ninja's sliding window, with a request counting ``cost`` requests.
+
+        The history holds, newest first, a request's time, or ``[time, cost]`` for one that
+        counts as several (a batch): one entry per request, whatever its cost.
+        """
+        self.key = self.get_cache_key(request)
+        if self.key is None:
             return True
-        with _exclusive(self.cache, key):
-            return super().allow_request(request)
+        cost = self.cost(request)
+        with _exclusive(self.cache, self.key):
+            self.history = self.cache.get(self.key, [])
+            self.now = self.timer()
+            while self.history and _moment(self.history[-1]) <= self.now - self.duration:
+                self.history.pop()
+            counted = sum(1 if isinstance(entry, float) else entry[1] for entry in self.history)
+            if counted + cost > self.num_requests:
+                return self.throttle_failure()
+            self.history.insert(0, self.now if cost == 1 else [self.now, cost])
+            self.cache.set(self.key, self.history, self.duration)
+            return True
+
+    def wait(self) -> float | None:
+        """Until the oldest request leaves the window."""
+        if not self.history:
+            return self.duration
+        return self.duration - (self.now - _moment(self.history[-1]))
+
+
+def _moment(entry: float | list[float]) -> float:
+    return entry if isinstance(entry, float) else entry[0]
+
+
+class ApiKeyItemsThrottle(ApiKeyThrottle):
+    """The batch's throttle: each user in ``{"users": [...]}`` counts as one request, in the
+    same history as the single calls. A batch larger than the whole limit is never allowed:
+    send smaller ones."""
+
+    def cost(self, request: HttpRequest) -> int:
+        try:
+            users = json.loads(request.body).get("users")
+        except (ValueError, AttributeError):
+            return 1  # the body's own error is answered after the throttle
+        return max(1, len(users)) if isinstance(users, list) else 1
 
 
 @contextmanager

@@ -7,7 +7,13 @@ Measures requests per second and p50/p99 latency for
 - ``new``: ``POST /v1/public/track/users/`` with a distinct new phone each time (create, tag,
   activity);
 - ``existing``: the same endpoint on contacts that exist, changing one trait each time
-  (match, lock, merge, activity).
+  (match, lock, merge, activity);
+- ``batch``: ``POST /v1/public/track/users/batch/`` from ``--batch-clients`` (8) clients, each
+  sending batches of 1,000 users drawn from one pool of 3,000 phones, so that batches overlap;
+  afterwards it checks: no 5xx, no phone on two contacts, every acknowledged user in the
+  database with the contact id it was answered;
+- ``1,000 users``: from one client, 1,000 single calls against one batch of 1,000 (new
+  contacts each), and the ratio of their times (target: the batch at most 1/20).
 
 Usage (from the project root)::
 
@@ -37,15 +43,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-PG_URL = "postgres://postgres@127.0.0.1:5432/ch_bench_api"
-HOST, PORT = "127.0.0.1", 8765
+# Override with BENCH_API_DB and BENCH_API_PORT to run beside another benchmark.
+PG_DB = os.environ.get("BENCH_API_DB", "ch_bench_api")
+PG_URL = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
+HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_API_PORT", "8765"))
 
 
 def environment(db: str, sqlite_persistent: bool = False) -> dict[str, str]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "api_settings",
-        "PYTHONPATH": f"{ROOT / 'bench'}:{ROOT}",
+        "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}",  # the project first: bench/overview.py is no app
         "CONTACTHUB_VAR_DIR": str(ROOT / "var" / "bench-api"),
         "ALLOWED_HOSTS": HOST,
     }
@@ -63,8 +71,8 @@ def reset_database(db: str, env: dict[str, str]) -> None:
         import psycopg
 
         with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-            c.execute("DROP DATABASE IF EXISTS ch_bench_api")
-            c.execute("CREATE DATABASE ch_bench_api")
+            c.execute(f'DROP DATABASE IF EXISTS "{PG_DB}"')
+            c.execute(f'CREATE DATABASE "{PG_DB}"')
     else:
         shutil.rmtree(ROOT / "var" / "bench-api", ignore_errors=True)
     manage = [PYTHON, "manage.py"]
@@ -117,6 +125,9 @@ class Scenario:
     def request(self) -> tuple[str, str, bytes | None]:
         raise NotImplementedError
 
+    def answered(self, status: int, body: bytes) -> None:
+        """Called with every answer (from the client threads)."""
+
 
 class Ping(Scenario):
     def request(self):
@@ -151,6 +162,96 @@ class ExistingContacts(Scenario):
         return "POST", "/v1/public/track/users/", json.dumps(body).encode()
 
 
+BATCH_PATH = "/v1/public/track/users/batch/"
+BATCH_SIZE, BATCH_POOL = 1000, 3000
+
+
+class Batches(Scenario):
+    """Batches of 1,000 users from one pool of phones: concurrent batches share contacts."""
+
+    def __init__(self, name: str, key: str) -> None:
+        super().__init__(name, key)
+        self.acknowledged: dict[str, set[int]] = {}
+        self.server_errors = 0
+        self.lock = threading.Lock()
+
+    def request(self):
+        users = [
+            {"phoneNumber": f"+9180{n:08d}", "traits": {"Batch visits": next(_visits)}}
+            | ({"tags": ["batch"]} if n % 2 else {})
+            for n in random.sample(range(BATCH_POOL), BATCH_SIZE)
+        ]
+        return "POST", BATCH_PATH, json.dumps({"users": users}).encode()
+
+    def answered(self, status: int, body: bytes) -> None:
+        with self.lock:
+            if status >= 500 or status == 0:
+                self.server_errors += 1
+            if status != 200:
+                return
+            for result in json.loads(body)["data"]["results"]:
+                if result["status"] != "refused":
+                    data = result["data"]
+                    self.acknowledged.setdefault(data["phoneNumber"], set()).add(data["id"])
+
+
+def check_batches(scenario: Batches, env: dict[str, str]) -> str:
+    """No 5xx, no phone on two contacts, every acknowledged user stored under its id."""
+    script = (
+        "import json; from contacts.models import Contact; "
+        "print(json.dumps(list(Contact.objects.filter(phone__startswith='+9180')"
+        ".values_list('phone', 'id'))))"
+    )
+    result = subprocess.run(
+        [PYTHON, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    stored = json.loads(result.stdout.strip().splitlines()[-1])
+    by_phone: dict[str, list[int]] = {}
+    for phone, contact_id in stored:
+        by_phone.setdefault(phone, []).append(contact_id)
+    duplicates = sum(1 for ids in by_phone.values() if len(ids) > 1)
+    missing = sum(
+        1 for phone, ids in scenario.acknowledged.items() if by_phone.get(phone) != sorted(ids)
+    )
+    return (
+        f"{scenario.server_errors} 5xx; {duplicates} phones on two contacts; "
+        f"{len(scenario.acknowledged)} phones acknowledged, {missing} of them not stored as "
+        "answered"
+    )
+
+
+def thousand_users(key: str) -> str:
+    """1,000 single calls against one batch of 1,000, one client, new contacts each."""
+    headers = Scenario("", key).headers
+    connection = http.client.HTTPConnection(HOST, PORT, timeout=300)
+
+    def post(path: str, body: dict) -> int:
+        connection.request("POST", path, body=json.dumps(body).encode(), headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+
+    def user(n: int) -> dict:
+        return {"phoneNumber": f"+9170{n:08d}", "traits": {"name": "One", "Plan": "basic"}}
+
+    started = time.perf_counter()
+    statuses = [post("/v1/public/track/users/", user(n)) for n in range(BATCH_SIZE)]
+    singles = time.perf_counter() - started
+    started = time.perf_counter()
+    batch_status = post(BATCH_PATH, {"users": [user(n) for n in range(10**6, 10**6 + BATCH_SIZE)]})
+    batch = time.perf_counter() - started
+    bad = sum(1 for status in statuses if status != 200) + (batch_status != 200)
+    return (
+        f"1,000 single calls {singles:.2f} s, one batch of 1,000 {batch:.2f} s: the batch takes "
+        f"1/{singles / batch:.0f} of the time ({bad} non-200 answers)"
+    )
+
+
 def run(scenario: Scenario, clients: int, seconds: float) -> dict[str, float]:
     latencies: list[float] = []
     errors: list[int] = []
@@ -160,15 +261,16 @@ def run(scenario: Scenario, clients: int, seconds: float) -> dict[str, float]:
     def client() -> None:
         mine: list[float] = []
         bad: list[int] = []
-        connection = http.client.HTTPConnection(HOST, PORT, timeout=30)
+        connection = http.client.HTTPConnection(HOST, PORT, timeout=120)
         while time.perf_counter() < stop_at:
             method, path, body = scenario.request()
             started = time.perf_counter()
             try:
                 connection.request(method, path, body=body, headers=scenario.headers)
                 response = connection.getresponse()
-                response.read()
+                answer = response.read()
                 status = response.status
+                scenario.answered(status, answer)
                 if response.getheader("Connection", "").lower() == "close":
                     connection.close()
             except (OSError, http.client.HTTPException):
@@ -206,6 +308,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument("--batch-clients", type=int, default=8)
+    parser.add_argument(
+        "--only", choices=["all", "single", "batch"], default="all", help="which scenarios"
+    )
     parser.add_argument(
         "--sqlite-persistent",
         action="store_true",
@@ -221,13 +327,20 @@ def main() -> None:
     try:
         run(Ping("warm-up", key), 2, 2)
         rows = []
-        for scenario in (
+        singles = (
             Ping("ping (floor)", key),
             NewContacts("track user: new contacts", key),
             ExistingContacts("track user: existing contacts", key),
-        ):
+        )
+        for scenario in singles if args.only != "batch" else singles[:1]:
             result = run(scenario, args.clients, args.seconds)
             rows.append((scenario.name, result))
+        notes = []
+        if args.only != "single":
+            batches = Batches(f"batch of {BATCH_SIZE} ({args.batch_clients} clients)", key)
+            rows.append((batches.name, run(batches, args.batch_clients, args.seconds)))
+            notes.append(check_batches(batches, env))
+            notes.append(thousand_users(key))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -246,6 +359,8 @@ def main() -> None:
             f"| {name} | {r['requests']} | {r['rps']:.0f} | {100 * r['rps'] / floor:.0f}% "
             f"| {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} |"
         )
+    for note in notes:
+        print(f"\n{note}")
 
 
 if __name__ == "__main__":

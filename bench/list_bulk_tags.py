@@ -31,6 +31,7 @@ from django.db import connection  # noqa: E402
 
 from contacts import services  # noqa: E402
 from contacts.fields import field_registry  # noqa: E402
+from contacts.filtering import FilterTree  # noqa: E402
 from contacts.filters import parse_filter  # noqa: E402
 from contacts.selectors import contact_list  # noqa: E402
 from contacts.services import Actor  # noqa: E402
@@ -79,7 +80,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     registry = field_registry()
-    pune = contact_list(registry=registry, filters=[parse_filter("city:eq:Pune", registry)])
+    pune = contact_list(
+        registry=registry, filters=FilterTree.of([parse_filter("city:eq:Pune", registry)])
+    )
     measure = run_background if args.background else run
     measure("City is Pune", pune)
     if args.all:

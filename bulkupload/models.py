@@ -55,8 +55,6 @@ class UploadJob(ResumableJob):
     column_mapping = models.JSONField(default=list)
     list_separator = models.CharField(max_length=3, default=";")
     tag_ids = models.JSONField(default=list)
-    new_attribute_keys = models.JSONField(default=list)
-    estimate = models.JSONField(default=dict, blank=True)
 
     # Progress (with ``done``), written in the same transaction as each batch of contacts.
     last_row_number = models.PositiveIntegerField(

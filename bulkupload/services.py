@@ -6,7 +6,6 @@ the error report. The import itself is ``bulkupload.importing``; cleanup is
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -191,7 +190,6 @@ def upload_job_confirm(
     With ``enqueue=False`` the caller runs ``importing.upload_job_run`` itself (the command does).
     """
     mapping = [dict(entry) for entry in job.column_mapping]
-    new_keys: list[str] = []
     with transaction.atomic():
         job = UploadJob.objects.select_for_update().get(pk=job.pk)
         if job.status != UploadJob.Status.DRAFT:
@@ -208,11 +206,9 @@ def upload_job_confirm(
                     label=entry["label"], type=entry["type"], created_by=user
                 )
                 attribute_key = attribute.key
-                new_keys.append(attribute_key)
             entry.clear()
             entry.update({"kind": "field", "key": attribute_key})
         job.column_mapping = mapping
-        job.new_attribute_keys = new_keys
         job.status = UploadJob.Status.QUEUED
         job.queued_at = timezone.now()
         job.save()
@@ -290,16 +286,6 @@ def error_report_rows(job: UploadJob) -> Iterator[list[str]]:
     )
     for number, kind, reason, cells in problems.iterator(chunk_size=2000):
         yield [str(number), kind, reason, *cells]
-
-
-def wait_for(job_id: int, timeout: float = 30.0) -> UploadJob:
-    """Poll until a job is finished (for the command and tests running a real worker)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        job = UploadJob.objects.get(pk=job_id)
-        if job.is_finished or time.monotonic() > deadline:
-            return job
-        time.sleep(0.2)
 
 
 # --- Dry run (the command's --dry-run) ------------------------------------------------------

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.urls import reverse_lazy
 
 from contacts.fields import FieldRegistry
+from contacts.filtering import MAX_GROUPS
 from contacts.filters import FilterError, build_filter, operators_for
 from contacts.selectors import id_param
 
@@ -194,15 +195,30 @@ class AddFilterForm(forms.Form):
     )
     value = forms.CharField(required=False, label="Value")
     value2 = forms.CharField(required=False, label="and")
+    # Checked in clean(), so that a bad number is shown like the other filter errors.
+    group = forms.CharField(label="In", required=False, widget=forms.Select)
 
     def __init__(
-        self, *args: Any, registry: FieldRegistry, field_key: str | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        registry: FieldRegistry,
+        field_key: str | None = None,
+        groups: int = 0,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.registry = registry
+        # Group numbers past the last open a new group (FilterTree.with_condition).
+        choices = [(n, f"group {n + 1}") for n in range(max(groups, 1))]
+        if 0 < groups < MAX_GROUPS:
+            choices.append((groups, "a new group"))
+        self.fields["group"].widget.choices = choices
+        # Drawn beside the filter groups (in the list's results), yet sent with this form.
+        self.fields["group"].widget.attrs.update(
+            {"form": "add-filter-form", "class": "form-select form-select-sm w-auto"}
+        )
         self.fields["field"].choices = [(f.key, f.label) for f in registry]
         chosen = registry.get(field_key or "") or registry.fields[0]
-        self.chosen_field = chosen
         self.fields["field"].initial = chosen.key
         self.operators = operators_for(chosen)
         self.fields["op"].choices = [(op.key, op.label) for op in self.operators]
@@ -230,6 +246,10 @@ class AddFilterForm(forms.Form):
             data["filter"] = build_filter(f, self.data.get(self.add_prefix("op"), ""), values)
         except FilterError as exc:
             raise forms.ValidationError(str(exc)) from None
+        group = id_param(data.get("group") or "0")
+        if group is None or group >= MAX_GROUPS:
+            raise forms.ValidationError(f"Filter group: choose one of groups 1 to {MAX_GROUPS}.")
+        data["group"] = group
         return data
 
 

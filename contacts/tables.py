@@ -22,21 +22,50 @@ from django.utils.safestring import mark_safe
 from django_tables2.rows import BoundRow
 
 from contacts.csv_cells import csv_lines
+from contacts.field_editor import editable
 from contacts.fields import Field
 from contacts.models import Contact
 from contacts.selectors import ListQuery, sort_contacts
 
 # The contact page's URL is reversed once per column, not once per row.
 _URL_PLACEHOLDER = 987654321
+# The heroicons "pencil" outline, written out once rather than rendered for every cell.
+PENCIL_ICON = mark_safe(
+    '<svg fill="none" viewBox="0 0 24 24" stroke-width="1.5" stroke="currentColor"'
+    ' aria-hidden="true" width="14" height="14"><path stroke-linecap="round"'
+    ' stroke-linejoin="round" d="m16.862 4.487 1.687-1.688a1.875 1.875 0 1 1 2.652 2.652L6.832'
+    " 19.82a4.5 4.5 0 0 1-1.897 1.13l-2.685.8.8-2.685a4.5 4.5 0 0 1 1.13-1.897L16.863"
+    ' 4.487Zm0 0L19.5 7.125"/></svg>'
+)
+
+
+def cell_edit_url(contact_pk: int, field: Field, *, link: bool) -> str:
+    """The pencil editor's URL for one list cell: the contact page's, answering in cells."""
+    url = reverse("contacts:field-edit", args=[contact_pk, field.key])
+    return f"{url}?{CELL_PARAMS[link]}"
+
+
+# ``in=list`` makes the contact page's editor answer with a table cell; ``link`` says the
+# cell is the first column, whose value links to the contact.
+CELL_PARAMS = {False: "in=list", True: "in=list&link=1"}
 
 
 class FieldColumn(tables.Column):
-    """A column showing one registry field, built-in or custom, as people read it."""
+    """A column showing one registry field, built-in or custom, as people read it.
 
-    def __init__(self, field: Field, *, link: bool = False) -> None:
+    With ``can_edit`` (and a field the pencil editor may change) each cell carries a pencil
+    that opens the contact page's editor in place (``static/js/contact-list.js``).
+    """
+
+    def __init__(self, field: Field, *, link: bool = False, can_edit: bool = False) -> None:
         self.field = field
         self.link_to_contact = link
         self.url_template = reverse("contacts:detail", args=[_URL_PLACEHOLDER]) if link else ""
+        self.edit_url_template = (
+            cell_edit_url(_URL_PLACEHOLDER, field, link=link)
+            if can_edit and editable(field)
+            else ""
+        )
         super().__init__(
             verbose_name=field.label,
             accessor=tables.A("pk"),
@@ -53,10 +82,21 @@ class FieldColumn(tables.Column):
     def render(self, record: Contact) -> Any:
         # In the viewer's zone, activated for the request (contacts.middleware).
         content = self.field.display_html(self.field.get(record))
+        pk = str(record.pk)
         if self.link_to_contact:
-            url = self.url_template.replace(str(_URL_PLACEHOLDER), str(record.pk))
-            return format_html('<a href="{}">{}</a>', url, content or "(no name)")
-        return content
+            url = self.url_template.replace(str(_URL_PLACEHOLDER), pk)
+            content = format_html('<a href="{}">{}</a>', url, content or "(no name)")
+        if not self.edit_url_template:
+            return content
+        return format_html(
+            '<span class="cell-value">{}</span><button type="button" class="cell-edit"'
+            ' data-edit="{}" aria-label="Edit {} of {}" tabindex="-1">{}</button>',
+            content,
+            self.edit_url_template.replace(str(_URL_PLACEHOLDER), pk),
+            self.field.label,
+            record,
+            PENCIL_ICON,
+        )
 
 
 class ContactTable(tables.Table):
@@ -89,6 +129,11 @@ class ContactTable(tables.Table):
             yield row, [(attrs, column.render(record=record)) for column, attrs in columns]
 
 
+def cell_html(field: Field, contact: Contact, *, link: bool, can_edit: bool) -> Any:
+    """One cell's content exactly as the list draws it (after a save or a cancel)."""
+    return FieldColumn(field, link=link, can_edit=can_edit).render(record=contact)
+
+
 class SelectColumn(tables.Column):
     """The row checkboxes (``ids``) that bulk actions read; the header box selects the page."""
 
@@ -117,12 +162,19 @@ SELECT_COLUMN = "#select"
 
 
 def contact_table(
-    columns: Sequence[Field], contacts: QuerySet[Contact], query: ListQuery
+    columns: Sequence[Field],
+    contacts: QuerySet[Contact],
+    query: ListQuery,
+    *,
+    can_edit: bool = False,
 ) -> ContactTable:
-    """A table of ``contacts`` with ``columns``; the first column links to the contact page."""
+    """A table of ``contacts`` with ``columns``; the first column links to the contact page.
+
+    ``can_edit`` gives the editable cells their pencil (the editor refuses viewers anyway).
+    """
     extra = [
         (SELECT_COLUMN, SelectColumn()),
-        *((f.key, FieldColumn(f, link=(i == 0))) for i, f in enumerate(columns)),
+        *((f.key, FieldColumn(f, link=(i == 0), can_edit=can_edit)) for i, f in enumerate(columns)),
     ]
     return ContactTable(contacts, list_query=query, extra_columns=extra)
 

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from bulkupload.models import UploadJob, UploadRowProblem
 from contacts.fields import TAGS, Field, FieldRegistry
+from contacts.filtering import FilterTree
 from contacts.filters import Filter, build_filter, operator_for
 from contacts.models import Activity, Contact, ContactTag, Source, Tag
 from contacts.selectors import ListQuery
@@ -50,7 +51,7 @@ SOURCES: tuple[tuple[str, str], ...] = (*Source.choices, (NOT_RECORDED, "Not rec
 
 def list_url(*filters: Filter, upload_job_id: int | None = None) -> str:
     """The contact list's canonical URL for these filters."""
-    query = ListQuery(filters=list(filters), upload_job_id=upload_job_id)
+    query = ListQuery(filters=FilterTree.of(filters), upload_job_id=upload_job_id)
     return reverse("contacts:list") + query.querystring()
 
 

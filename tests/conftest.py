@@ -4,8 +4,14 @@ import os
 
 import pytest
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import UserFactory
+
+# Property tests assert results, never speed (benchmarks in bench/ do): no per-example deadline,
+# which a busy machine would turn into failures.
+hypothesis_settings.register_profile("suite", deadline=None)
+hypothesis_settings.load_profile("suite")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -10,10 +10,8 @@ the list's table.
 from __future__ import annotations
 
 import contextlib
-import functools
-import operator
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -23,7 +21,8 @@ from django.db.models import Count, Q, QuerySet, Window
 from django.http import QueryDict
 
 from contacts.fields import TAGS, Field, FieldRegistry
-from contacts.filters import Filter, FilterError, parse_filter, sort_expression
+from contacts.filtering import FilterTree, is_filter_param, parse_filter_tree
+from contacts.filters import sort_expression
 from contacts.models import Activity, Contact, ContactAlias, ListPreference, SavedView
 from contacts.phones import PhoneError, normalize_phone
 
@@ -37,8 +36,6 @@ DEFAULT_PER_PAGE = 50
 MAX_SEARCH_LENGTH = 200
 # Past this the offset overflows the databases' 64-bit integers; no list has so many pages.
 MAX_PAGE = 10**9
-# More conditions make a query too deep for the database to plan; nobody reads one so long.
-MAX_FILTERS = 50
 
 
 # --- The list's state, as it travels in the URL ---------------------------------------------
@@ -47,7 +44,7 @@ class ListQuery:
     """Search, filters, sort, page and upload filter: everything the URL carries."""
 
     search: str = ""
-    filters: list[Filter] = field(default_factory=list)
+    filters: FilterTree = field(default_factory=FilterTree)
     sort: str = DEFAULT_SORT
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
@@ -72,9 +69,9 @@ class ListQuery:
 
         Page 1 is the page without a ``page`` parameter.
         """
+        filters: FilterTree = changes.pop("filters", self.filters)
         state: dict[str, Any] = {
             "q": self.search,
-            "f": [f.param for f in self.filters],
             "sort": self.sort if self.sort != DEFAULT_SORT else "",
             "upload": self.upload_job_id,
             "view": self.view_id,
@@ -84,40 +81,29 @@ class ListQuery:
         state.update(changes)
         if state["page"] is not None and int(state["page"]) <= 1:
             state["page"] = None
-        pairs: list[tuple[str, str]] = []
-        for key, value in state.items():
-            values = value if isinstance(value, list) else [value]
-            pairs.extend((key, str(v)) for v in values if v not in (None, ""))
+        pairs = [("q", str(state.pop("q")))] if state["q"] else []
+        pairs.extend(filters.params())
+        pairs.extend((key, str(v)) for key, v in state.items() if v not in (None, ""))
         return pairs
 
     def querystring(self, **changes: Any) -> str:
         pairs = self.params(**changes)
         return f"?{urlencode(pairs)}" if pairs else ""
 
-    def without_filter(self, index: int) -> str:
-        return self.querystring(
-            page=None, f=[f.param for i, f in enumerate(self.filters) if i != index]
-        )
+    def with_filters(self, filters: FilterTree) -> str:
+        """The list's URL with other filters, from its first page."""
+        return self.querystring(page=None, filters=filters)
 
     def saved_query(self) -> dict[str, Any]:
-        """What a saved view stores: search, filters and sort (not the page)."""
-        return {"q": self.search, "f": [f.param for f in self.filters], "sort": self.sort}
+        """What a saved view stores: search, filters (their URL parameters) and sort, not
+        the page. Views saved before groups existed hold only ``f``, which reads the same."""
+        return {"q": self.search, "f": [], **self.filters.saved(), "sort": self.sort}
 
 
 def parse_list_query(params: QueryDict, registry: FieldRegistry) -> ListQuery:
     """The list's state from query parameters; bad parts are dropped with a message each."""
     query = ListQuery(search=params.get("q", "").strip()[:MAX_SEARCH_LENGTH])
-    raw_filters = [raw for raw in params.getlist("f") if raw.strip()]
-    if len(raw_filters) > MAX_FILTERS:
-        query.errors.append(
-            f"Filters: at most {MAX_FILTERS} conditions; the first {MAX_FILTERS} of "
-            f"{len(raw_filters):,} are applied"
-        )
-    for raw in raw_filters[:MAX_FILTERS]:
-        try:
-            query.filters.append(parse_filter(raw, registry))
-        except FilterError as exc:
-            query.errors.append(str(exc))
+    query.filters, query.errors = parse_filter_tree(params, registry)
     sort = params.get("sort", "").strip() or DEFAULT_SORT
     sort_field = registry.get(sort.lstrip("-"))
     if sort_field is None or not sort_field.sortable:
@@ -144,7 +130,10 @@ def query_from_saved(saved: dict[str, Any]) -> QueryDict:
     params = QueryDict(mutable=True)
     if saved.get("q"):
         params["q"] = str(saved["q"])
-    params.setlist("f", [str(f) for f in saved.get("f", [])])
+    for name, values in saved.items():
+        if is_filter_param(name):
+            values = values if isinstance(values, list) else [values]
+            params.setlist(name, [str(v) for v in values])
     if saved.get("sort"):
         params["sort"] = str(saved["sort"])
     return params
@@ -211,21 +200,16 @@ def contact_list(
     *,
     registry: FieldRegistry,
     search: str = "",
-    filters: Sequence[Filter] = (),
+    filters: FilterTree | None = None,
     sort: str = DEFAULT_SORT,
     upload_job_id: int | None = None,
-    match_any: bool = False,
 ) -> QuerySet[Contact]:
-    """Contacts matching ``search`` AND every filter (any one, with ``match_any``), ordered
-    by ``sort`` then by id."""
+    """Contacts matching ``search`` AND the filter tree, ordered by ``sort`` then by id."""
     queryset = Contact.objects.all()
     if search:
         queryset = queryset.filter(search_q(search))
-    if match_any and filters:
-        queryset = queryset.filter(functools.reduce(operator.or_, (flt.q() for flt in filters)))
-    else:
-        for flt in filters:
-            queryset = queryset.filter(flt.q())
+    if filters:
+        queryset = queryset.filter(filters.q())
     if upload_job_id is not None:
         # IN (subquery) is built once from the (upload_job_id, contact) index.
         touched = Activity.objects.filter(upload_job_id=upload_job_id).values("contact_id")

@@ -3,7 +3,9 @@
 ``contact_upsert`` uses it with ``lock=True``; the public API's event endpoint uses it as it
 is. ``contacts_import_batch`` applies the same rule set-wise: its rows carry a phone and never
 a user id, so "by user id, else by phone" is "by phone", read for the whole batch in one
-locking query (``contacts.services.imports``). What a write may then do to the contact's
+locking query (``contacts.services.imports``). ``contacts_track_batch`` reads every contact
+its items name by user id or phone in one locking query and applies :func:`pick_match` to
+each item in order (``contacts.services.track_batch``). What a write may then do to the contact's
 identity (fill in a missing phone or user id, never replace one) is the change plan's rule
 (``contacts.services.plan``).
 """
@@ -29,18 +31,30 @@ def contact_match(
     contacts = Contact.objects.select_for_update() if lock else Contact.objects.all()
     by_user = _own_or_alias(contacts, ContactAlias.Kind.USER_ID, user_id) if user_id else None
     by_phone = _own_or_alias(contacts, ContactAlias.Kind.PHONE, phone.e164) if phone else None
-    if by_user and by_phone and by_user.pk != by_phone.pk:
-        raise ContactConflict(
-            f'user id "{user_id}" belongs to one contact and phone {phone.e164} to another; '
-            "nothing was changed",
-            field="user_id",
-        )
-    found = by_user or by_phone
+    found = pick_match(by_user, by_phone, user_id=user_id, phone=phone)
     if found is None and lock and (user_id or phone):
         # The contact this read waited for may have been merged away meanwhile: its row is
         # gone and the alias, committed with the merge, is visible to a new statement only.
         found = _survivor_now(contacts, user_id, phone)
     return found
+
+
+def pick_match[C](
+    by_user: C | None, by_phone: C | None, *, user_id: str | None, phone: Phone | None
+) -> C | None:
+    """The rule itself, on contacts already found (by the user id and by the phone): the one
+    the user id names, else the phone's; :class:`ContactConflict` when they differ.
+
+    Contacts compare with ``==``: model instances by primary key, a batch's rows (dicts of
+    their values) by their values, which differ between two contacts (phone, user id).
+    """
+    if by_user is not None and by_phone is not None and by_user != by_phone:
+        raise ContactConflict(
+            f'user id "{user_id}" belongs to one contact and phone {phone.e164} to another; '
+            "nothing was changed",
+            field="user_id",
+        )
+    return by_user if by_user is not None else by_phone
 
 
 def _survivor_now(

@@ -10,6 +10,7 @@ else writes those models. One module per capability:
 - ``contacts``: one contact created, upserted, updated, tagged, deleted;
 - ``tags``, ``attributes``: tags and custom fields;
 - ``imports``: a batch of CSV rows written set-wise;
+- ``track_batch``: a batch of upserts (the Track API's batch) written set-wise;
 - ``bulk``: bulk actions from the list (inline or as a background job);
 - ``list_settings``: a user's columns and saved views;
 - ``merge``: duplicates merged into a survivor, and unmerged;
@@ -68,6 +69,7 @@ from contacts.services.merge import (
 )
 from contacts.services.planning import contact_values_errors
 from contacts.services.tags import MAX_TAG_LENGTH, tag_create, tag_update, tags_get_or_create
+from contacts.services.track_batch import TrackItem, TrackOutcome, contacts_track_batch
 
 __all__ = [
     "BULK_ACTIONS",
@@ -85,6 +87,8 @@ __all__ = [
     "MergeChoice",
     "MergeRefused",
     "ServiceError",
+    "TrackItem",
+    "TrackOutcome",
     "UpsertResult",
     "VersionConflict",
     "attribute_create",
@@ -107,6 +111,7 @@ __all__ = [
     "contacts_merge",
     "contacts_tags_add_bulk",
     "contacts_tags_remove_bulk",
+    "contacts_track_batch",
     "list_preference_save",
     "merge_choices",
     "saved_view_delete",

@@ -37,7 +37,7 @@ from contacts.services.plan import (
     tags_by_key,
     tags_removed_entry,
 )
-from contacts.services.planning import PlannedValues, phone_or_error, plan_values
+from contacts.services.planning import PlannedValues, phone_or_error, plan_values, upsert_input
 from contacts.services.retry import retry_on_integrity_error
 from contacts.services.tags import (
     clean_tag_names,
@@ -189,22 +189,16 @@ def contact_upsert(
     an unknown name creates a custom attribute whose type is inferred from its value (the
     API's behaviour). Tags are add-only and case-insensitive.
     """
-    registry = registry or field_registry()
-    errors: list[FieldError] = []
-    phone = phone_or_error(phone_number, country_code, errors)
-    user_id = None if user_id is None else str(user_id).strip() or None
-    if phone is None and user_id is None and not errors:
-        errors.append(FieldError("user_id", "User id", "a user id or a phone number is required"))
-    planned = plan_values(
-        values or {}, registry=registry, create_attributes=create_attributes, errors=errors
+    checked = upsert_input(
+        user_id=user_id,
+        phone_number=phone_number,
+        country_code=country_code,
+        values=values or {},
+        tags=tags,
+        create_attributes=create_attributes,
+        registry=registry or field_registry(),
     )
-    if "user_id" in planned.builtin:
-        errors.append(
-            FieldError("user_id", "User id", "is the contact's identity, not a value to set")
-        )
-    tag_names = clean_tag_names([*tags, *planned.tags], errors)
-    if errors:
-        raise ContactInputError(errors)
+    user_id, phone, planned, tag_names = checked
     # No savepoint inside: an IntegrityError rolls the attempt back and it runs again.
     return retry_on_integrity_error(
         lambda: _upsert_locked(actor, user_id, phone, planned, tag_names),

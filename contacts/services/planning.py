@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from contacts import kinds
-from contacts.errors import FieldError
+from contacts.errors import ContactInputError, FieldError
 from contacts.fields import TAGS, Field, FieldRegistry, attribute_key_for, field_registry
 from contacts.kinds import CoercionError
 from contacts.phones import Phone, PhoneError, normalize_phone
+from contacts.services.tags import clean_tag_names
 
 MAX_FIELD_NAME_LENGTH = 100
 
@@ -77,6 +78,43 @@ def plan_values(
         else:
             planned.traits[target.key] = value
     return planned
+
+
+class UpsertInput(NamedTuple):
+    user_id: str | None
+    phone: Phone | None
+    planned: PlannedValues
+    tag_names: list[str]
+
+
+def upsert_input(
+    *,
+    user_id: str | None,
+    phone_number: str | None,
+    country_code: str | None,
+    values: Mapping[str, Any],
+    tags: Iterable[str],
+    create_attributes: bool,
+    registry: FieldRegistry,
+) -> UpsertInput:
+    """An upsert's input checked (``contact_upsert`` and ``contacts_track_batch``), or
+    :class:`ContactInputError` listing every problem."""
+    errors: list[FieldError] = []
+    phone = phone_or_error(phone_number, country_code, errors)
+    user_id = None if user_id is None else str(user_id).strip() or None
+    if phone is None and user_id is None and not errors:
+        errors.append(FieldError("user_id", "User id", "a user id or a phone number is required"))
+    planned = plan_values(
+        values, registry=registry, create_attributes=create_attributes, errors=errors
+    )
+    if "user_id" in planned.builtin:
+        errors.append(
+            FieldError("user_id", "User id", "is the contact's identity, not a value to set")
+        )
+    tag_names = clean_tag_names([*tags, *planned.tags], errors)
+    if errors:
+        raise ContactInputError(errors)
+    return UpsertInput(user_id, phone, planned, tag_names)
 
 
 def _free_attribute_key(key: str, registry: FieldRegistry, planned: PlannedValues) -> str:

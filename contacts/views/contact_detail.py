@@ -5,6 +5,10 @@ Each field is one ``field-row`` partial with a display state and an edit state. 
 ``services.contact_field_update`` and returns the display state (or the edit state again with
 the problem next to the input, or a conflict when someone else changed the field meanwhile).
 ``GET .../fields/<key>/`` returns the display state (Cancel, Escape, "keep theirs").
+
+The contact list edits its cells with these same endpoints: with ``?in=list`` (and
+``&link=1`` for the first column) they answer with a table cell's content instead of a row,
+so the list and the page share one editor, one validation and one conflict rule.
 """
 
 from __future__ import annotations
@@ -31,9 +35,11 @@ from contacts.fields import BUILTIN_BY_KEY, Field, FieldRegistry, field_registry
 from contacts.http import HtmxHttpRequest
 from contacts.models import Contact
 from contacts.selectors.match import contact_id_resolve
+from contacts.tables import CELL_PARAMS, cell_html
 from contacts.views import detail_tags, detail_timeline
 
 TEMPLATE = "contacts/contact_detail.html"
+CELL_TEMPLATE = "contacts/table_cell.html"
 CHANGED_EVENT = "contact-changed"
 
 
@@ -139,13 +145,32 @@ def field_display(request: HtmxHttpRequest, pk: int, key: str) -> HttpResponse:
     contact = _contact_or_404(pk)
     field = _field_or_404(key, field_registry())
     tz = request_time_zone(request.COOKIES)
+    if _in_list(request):
+        return _cell_response(request, contact, field)
     if not field.builtin and field.key not in contact.traits:
         return HttpResponse("")  # cleared meanwhile: the row goes away
     row = _row(contact, field, can_edit=_can_edit(request), tz=tz, focus=True)
     return render(request, f"{TEMPLATE}#field-row", {"row": row})
 
 
+def _in_list(request: HtmxHttpRequest) -> bool:
+    return request.GET.get("in") == "list"
+
+
+def _cell_params(request: HtmxHttpRequest) -> str:
+    return CELL_PARAMS[request.GET.get("link") == "1"]
+
+
+def _cell_response(request: HtmxHttpRequest, contact: Contact, field: Field) -> HttpResponse:
+    """A list cell's display state: what the table draws, with its pencil."""
+    link = request.GET.get("link") == "1"
+    return HttpResponse(cell_html(field, contact, link=link, can_edit=_can_edit(request)))
+
+
 def _render_row(request: HtmxHttpRequest, row: FieldRow) -> HttpResponse:
+    if _in_list(request):
+        context = {"row": row, "cell_params": _cell_params(request)}
+        return render(request, CELL_TEMPLATE, context)
     return render(request, f"{TEMPLATE}#field-row", {"row": row})
 
 
@@ -198,7 +223,9 @@ def _saved_response(
     request: HtmxHttpRequest, contact: Contact, field: Field, tz: ZoneInfo
 ) -> HttpResponse:
     """The saved row's display state, with the heading and "Updated" row refreshed out of band
-    and an event that makes the timeline reload."""
+    and an event that makes the timeline reload (in the list: the saved cell)."""
+    if _in_list(request):
+        return _cell_response(request, contact, field)
     registry_updated = BUILTIN_BY_KEY["updated_at"]
     context = {
         "row": _row(contact, field, can_edit=True, tz=tz, focus=True),

@@ -68,7 +68,9 @@ def _add_filter(request: HtmxHttpRequest, query: ListQuery, registry: FieldRegis
         request.GET, registry=registry, field_key=request.GET.get(f"{NEW_FILTER_PREFIX}field")
     )
     if form.is_valid():
-        query.filters.append(form.cleaned_data["filter"])
+        query.filters = query.filters.with_condition(
+            form.cleaned_data["filter"], form.cleaned_data["group"]
+        )
         query.page = 1
     else:
         query.errors.extend(str(e) for e in form.non_field_errors())
@@ -98,7 +100,8 @@ def list_context(
         contacts = contacts.prefetch_related("tags")
     if not shows_traits(columns):
         contacts = contacts.defer("traits")
-    table = contact_table(columns, contacts, query)
+    can_change = request.user.has_perm("contacts.change_contact")
+    table = contact_table(columns, contacts, query, can_edit=can_change)
     paginate = {
         "paginator_class": ContactPaginator,
         "per_page": query.per_page,
@@ -112,24 +115,43 @@ def list_context(
         "columns": columns,
         "hidden_fields": [f for f in registry if f.key not in visible],
         "table": table,
-        "chips": [
-            {"label": f.label, "remove_url": query.without_filter(i)}
-            for i, f in enumerate(query.filters)
-        ],
+        "filter_groups": filter_bar_groups(query),
+        "match_switch_url": query.with_filters(query.filters.with_match_switched()),
         "current_url": list_url(query),
         "clear_search_url": query.querystring(q=None, page=None),
         "upload_remove_url": query.querystring(upload=None, page=None),
         "first_url": query.querystring(page=None),
         "saved_views": saved_views_for(user=request.user),
-        "filter_form": AddFilterForm(registry=registry),
+        "filter_form": AddFilterForm(registry=registry, groups=len(query.filters.groups)),
         "search_form": ListSearchForm(initial={"q": query.search}),
         "save_form": SavedViewForm(),
         "per_page_choices": PER_PAGE_CHOICES,
-        "can_change": request.user.has_perm("contacts.change_contact"),
+        "can_change": can_change,
         "can_delete": request.user.has_perm("contacts.delete_contact"),
         "can_add": request.user.has_perm("contacts.add_contact"),
         "can_save_views": request.user.has_perm("contacts.add_savedview"),
     }
+
+
+def filter_bar_groups(query: ListQuery) -> list[dict[str, Any]]:
+    """Each filter group with the links that change it: switch all/any, remove a condition."""
+    tree = query.filters
+    # Links are built per chip: a few string joins each, no queries.
+    return [
+        {
+            "number": number + 1,
+            "group": group,
+            "switch_url": query.with_filters(tree.with_group_switched(number)),
+            "chips": [
+                {
+                    "label": c.label,
+                    "remove_url": query.with_filters(tree.without_condition(number, n)),
+                }
+                for n, c in enumerate(group.conditions)
+            ],
+        }
+        for number, group in enumerate(tree.groups)
+    ]
 
 
 @require_GET

@@ -1,5 +1,6 @@
 // The contact page: keyboard behaviour of the pencil editor, the chip editor for lists,
-// "+ Add Field"'s new-field inputs, and the viewer's time zone for date-times.
+// "+ Add Field"'s new-field inputs, and the viewer's time zone for date-times. The contact
+// list loads it too: its cells are edited with the same editor (.cell-editor).
 (function () {
   "use strict";
 
@@ -51,7 +52,7 @@
 
   function cancelEditor(evt) {
     var el = evt.target;
-    var container = el.closest("form.field-row, .add-field-form");
+    var container = el.closest("form.field-row, .add-field-form, .cell-editor");
     var cancel = container && container.querySelector("[data-cancel]");
     if (cancel) {
       evt.preventDefault();
@@ -70,7 +71,7 @@
   document.addEventListener("keydown", function (evt) {
     var el = evt.target;
     if (!(el instanceof Element)) return;
-    var form = el.closest(".field-row.is-editing, .add-field-form");
+    var form = el.closest(".field-row.is-editing, .add-field-form, .cell-editor");
     if (evt.key === "Escape") {
       if (!(el instanceof HTMLSelectElement)) cancelEditor(evt);
       return;

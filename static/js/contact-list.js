@@ -1,4 +1,5 @@
-// The contact list: filter inputs, row selection, bulk dialog and column ordering.
+// The contact list: filter inputs, row selection, bulk dialog and column ordering (buttons
+// and drag). Keyboard navigation and cell editing are in list-keys.js.
 (function () {
   "use strict";
 
@@ -67,6 +68,31 @@
     }
     var confirmButton = event.target.closest("[data-confirm]");
     if (confirmButton && !window.confirm(confirmButton.dataset.confirm)) event.preventDefault();
+  });
+
+  // Columns reorder by drag as well as with the move buttons.
+  var dragged = null;
+  document.addEventListener("dragstart", function (event) {
+    dragged = event.target instanceof Element && event.target.closest(".columns-list li");
+    if (!dragged) return;
+    dragged.classList.add("is-dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", dragged.dataset.column);
+  });
+  document.addEventListener("dragover", function (event) {
+    var over = dragged && event.target instanceof Element && event.target.closest(".columns-list li");
+    if (!over || over === dragged) return;
+    event.preventDefault();
+    var box = over.getBoundingClientRect();
+    var after = event.clientY > box.top + box.height / 2;
+    over.parentNode.insertBefore(dragged, after ? over.nextElementSibling : over);
+  });
+  document.addEventListener("drop", function (event) {
+    if (dragged) event.preventDefault();  // the list is already in its new order
+  });
+  document.addEventListener("dragend", function () {
+    if (dragged) dragged.classList.remove("is-dragging");
+    dragged = null;
   });
 
   document.addEventListener("submit", function (event) {

@@ -103,6 +103,7 @@ def test_schema_documents_every_endpoint_and_error(client):
     paths = schema_json["paths"]
     assert set(paths) == {
         "/v1/public/track/users/",
+        "/v1/public/track/users/batch/",
         "/v1/public/track/events/",
         "/v1/public/apis/users/",
         "/v1/public/ping/",

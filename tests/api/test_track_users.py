@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from contacts.models import Activity, Attribute, Contact, FieldType, Tag
 from tests.factories import AttributeFactory, make_contact
@@ -271,3 +273,21 @@ def test_list_value_for_a_text_attribute_is_refused(api):
 
     assert response.status_code == 422
     assert response.json()["field"] == "traits.City"
+
+
+def test_one_upsert_makes_a_constant_number_of_statements(api):
+    """Whatever the number of traits and tags: key, rate-limit history, field registry,
+    match, tags, row, tag links, activity."""
+    phone = {"phoneNumber": "+919967536783"}
+    api.track_user({**phone, "traits": {"Plan": "a", "Seats": 1}, "tags": ["t0"]})
+    counts = []
+    for n in (1, 5):
+        traits = {"Plan": f"p{n}", "Seats": n, "name": f"N{n}"}
+        with CaptureQueriesContext(connection) as statements:
+            response = api.track_user(
+                {**phone, "traits": traits, "tags": [f"t{n}-{i}" for i in range(n)]}
+            )
+        assert response.json()["message"] == "User updated"
+        counts.append(len(statements))
+
+    assert counts[0] == counts[1] <= 21

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from contacts.fields import field_registry
+from contacts.filtering import FilterTree
 from contacts.filters import FilterError, parse_filter
 from contacts.kinds.base import KINDS
 from contacts.models import Contact, FieldType
@@ -65,7 +66,7 @@ def people():
 
 def names(*params: str, sort: str = "name") -> list[str]:
     registry = field_registry()
-    filters = [parse_filter(p, registry) for p in params]
+    filters = FilterTree.of(parse_filter(p, registry) for p in params)
     queryset = contact_list(registry=registry, filters=filters, sort=sort)
     return [c.name for c in queryset]
 

@@ -30,7 +30,7 @@ def test_columns_filter_sort_search_select_and_tag(new_page, editor, screenshot_
     expect(panel).to_be_visible()
     panel.get_by_role("checkbox", name="City").check()
     panel.get_by_role("checkbox", name="Email", exact=True).uncheck()
-    panel.get_by_role("button", name="Move Name down").click()  # Phone first, then Name
+    panel.get_by_role("button", name="Move Name right").click()  # Phone first, then Name
     page.screenshot(path=screenshot_dir / "2-columns-panel.png")
     ticked = panel.locator("input[name=columns]:checked").evaluate_all(
         "els => els.map(e => e.value)"

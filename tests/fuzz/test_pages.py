@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 
 from contacts import services
 from contacts.fields import field_registry
+from contacts.filtering import MAX_FILTERS
 from contacts.kinds import CoercionError
 from contacts.models import Activity, Contact
 from contacts.selectors import parse_list_query
-from contacts.selectors.listing import MAX_FILTERS
 from tests.fuzz.strategies import LIST_URLS, TEXTS, TRAIT_VALUES, date_times, fuzz_settings
 
 pytestmark = pytest.mark.django_db
