@@ -75,6 +75,21 @@ class ContactAdmin(admin.ModelAdmin):
     )
     list_per_page = 50
     show_full_result_count = False  # a COUNT over 500k rows on every page is not worth it
+    actions = ["merge_into_oldest"]
+
+    @admin.action(description="Merge the selected contacts into the oldest", permissions=["delete"])
+    def merge_into_oldest(self, request: HttpRequest, queryset: QuerySet[Contact]) -> None:
+        """Each field keeps the oldest contact's value when it has one (the merge page on
+        the site lets one pick field by field)."""
+        ids = sorted(queryset.values_list("pk", flat=True))
+        try:
+            services.contacts_merge(
+                actor=Actor.admin(request.user), survivor_id=ids[0], other_ids=ids[1:]
+            )
+        except services.MergeRefused as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        self.message_user(request, f"Merged {len(ids) - 1} contact(s) into contact {ids[0]}.")
 
     def get_fieldsets(self, request: HttpRequest, obj: Contact | None = None) -> list:
         identity = (

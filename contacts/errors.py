@@ -75,3 +75,9 @@ class VersionConflict(ServiceError):
         )
         self.current_value = current_value
         self.contact = contact
+
+
+class MergeRefused(ServiceError):
+    """A merge or unmerge that cannot be done as asked (itself, already merged, changed)."""
+
+    code = "merge_refused"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from jobs.models import JobStatus, ResumableJob
@@ -185,6 +185,8 @@ class Activity(models.Model):
         CREATED = "created", "Created"
         UPDATED = "updated", "Updated"
         EVENT = "event", "Event"
+        MERGED = "merged", "Merged"
+        UNMERGED = "unmerged", "Unmerged"
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="activities")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -306,4 +308,66 @@ class BulkActionContact(models.Model):
             models.UniqueConstraint(
                 fields=["action", "position"], name="bulkactioncontact_position_unique"
             )
+        ]
+
+
+class ContactAlias(models.Model):
+    """A phone, user id or contact id that a merge folded into ``contact`` (the survivor).
+
+    The matcher reads it, so that a merged contact's phone or user id reaches the survivor;
+    a merged contact's old id redirects its page. Removed again by an unmerge.
+    """
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", "Phone"
+        USER_ID = "user_id", "User id"
+        CONTACT_ID = "contact_id", "Contact id"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.CharField(max_length=255)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="aliases")
+    merge = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name_plural = "contact aliases"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="contactalias_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.value} -> {self.contact_id}"
+
+
+class DuplicateScan(ResumableJob):
+    """A search for probable duplicates; its groups are the Duplicates page's list."""
+
+    Status = JobStatus
+
+    class Meta(ResumableJob.Meta):
+        pass
+
+
+class DuplicateGroup(models.Model):
+    """Contacts that are probably one person, and why (one or more reasons)."""
+
+    scan = models.ForeignKey(DuplicateScan, on_delete=models.CASCADE, related_name="groups")
+    reasons = models.JSONField(default=list)  # ["same email a@b.c", ...]
+    contact_ids = models.JSONField(default=list)  # sorted
+
+
+class NotDuplicatePair(models.Model):
+    """Two contacts a person said are not one person; a scan never groups them again."""
+
+    low_id = models.BigIntegerField()  # plain ids: the pair outlives neither contact's merge
+    high_id = models.BigIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["low_id", "high_id"], name="notduplicate_unique"),
+            models.CheckConstraint(condition=Q(low_id__lt=F("high_id")), name="notduplicate_order"),
         ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from contacts.models import BulkAction
+from contacts.models import BulkAction, DuplicateScan
 from jobs.registry import job_kind_for
 from jobs.services import job_run_in_worker
 
@@ -14,3 +14,10 @@ def run_bulk_action(action_id: int) -> dict[str, int | str]:
     """Carry out (or carry on with) a bulk action from the contact list."""
     action = job_run_in_worker(job_kind_for(BulkAction), job_id=action_id)
     return {"status": action.status, "done": action.done}
+
+
+@task()
+def run_duplicate_scan(scan_id: int) -> dict[str, int | str]:
+    """Carry out (or carry on with) a search for duplicate contacts."""
+    scan = job_run_in_worker(job_kind_for(DuplicateScan), job_id=scan_id)
+    return {"status": scan.status, "done": scan.done}

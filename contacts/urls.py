@@ -6,6 +6,7 @@ from contacts.views import (
     contact_list,
     detail_tags,
     detail_timeline,
+    duplicates,
     list_bulk,
     list_new_contact,
     list_settings,
@@ -46,6 +47,13 @@ urlpatterns = [
     path("list/bulk/actions/", list_bulk.bulk_actions, name="bulk-actions"),
     path("list/export.csv", list_bulk.export_csv, name="list-export"),
     # --- end Contact list ---
+    # --- Duplicates: find, not duplicates, merge, unmerge ---
+    path("duplicates/", duplicates.duplicates, name="duplicates"),
+    path("duplicates/find/", duplicates.duplicates_find, name="duplicates-find"),
+    path("duplicates/not/", duplicates.duplicates_not, name="duplicates-not"),
+    path("duplicates/merge/", duplicates.merge, name="merge"),
+    path("contacts/<int:pk>/unmerge/<int:merge_id>/", duplicates.unmerge, name="unmerge"),
+    # --- end Duplicates ---
     # --- Settings > API keys ---
     path("settings/api-keys/", api_keys.api_key_list, name="api-keys"),
     path("settings/api-keys/new/", api_keys.api_key_new, name="api-key-new"),

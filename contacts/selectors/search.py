@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
+from contacts.models import ContactAlias
 from contacts.phones import PhoneError, normalize_phone
 from contacts.search_index import FTS_TABLE, MIN_INDEXED_LENGTH, uses_fts
 
@@ -43,16 +44,19 @@ def search_for(text: str) -> Search:
     if not text:
         return Search(Q(), indexed=True, note="")
     compact = phone_compact(text)
+    # A merged contact's whole user id still finds its survivor.
+    merged = _merged_away(ContactAlias.Kind.USER_ID, text)
     if len(text) < MIN_INDEXED_LENGTH:
         note = (
             f"Searched every contact: “{text}” is shorter than {MIN_INDEXED_LENGTH} "
             "characters, too short for the search index, so this search is slower."
         )
-        return Search(_text_q(text), indexed=False, note=note)
+        return Search(_text_q(text) | merged, indexed=False, note=note)
     if compact is None:
-        return Search(_text_q(text), indexed=True, note="Searched names, emails and user ids.")
+        note = "Searched names, emails and user ids."
+        return Search(_text_q(text) | merged, indexed=True, note=note)
     note = "Searched phone numbers and user ids (the text looks like a phone number)."
-    return Search(_phone_q(text, compact), indexed=True, note=note)
+    return Search(_phone_q(text, compact) | merged, indexed=True, note=note)
 
 
 def search_q(search: str) -> Q:
@@ -76,7 +80,9 @@ def _text_q(text: str) -> Q:
 def _phone_q(text: str, compact: str) -> Q:
     condition = Q()
     with contextlib.suppress(PhoneError):
-        condition = Q(phone=normalize_phone(compact).e164)
+        e164 = normalize_phone(compact).e164
+        # A merged contact's whole phone still finds its survivor.
+        condition = Q(phone=e164) | _merged_away(ContactAlias.Kind.PHONE, e164)
     digits = compact.lstrip("+")
     # "098765..." is a national trunk prefix: the stored E.164 has no leading zero.
     digits = digits.lstrip("0") or digits
@@ -93,3 +99,8 @@ def fts_string(text: str) -> str:
 
 def _fts_q(match: str) -> Q:
     return Q(pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match]))
+
+
+def _merged_away(kind: str, value: str) -> Q:
+    """The survivor of a merged contact whose whole phone or user id is ``value``."""
+    return Q(pk__in=ContactAlias.objects.filter(kind=kind, value=value).values("contact_id"))

@@ -14,6 +14,7 @@ else writes those models. One module per capability:
 - ``bulk``: bulk actions from the list (inline or as a background job);
 - ``undo``: an upload taken back, a chunk of contacts at a time;
 - ``list_settings``: a user's columns and saved views;
+- ``merge``: duplicates merged into a survivor, and unmerged;
 - ``retry``: a write retried after a concurrent insert of the same row.
 """
 
@@ -22,6 +23,7 @@ from contacts.errors import (
     ContactInputError,
     DuplicateContact,
     FieldError,
+    MergeRefused,
     ServiceError,
     VersionConflict,
 )
@@ -61,6 +63,12 @@ from contacts.services.list_settings import (
     saved_view_delete,
     saved_view_save,
 )
+from contacts.services.merge import (
+    MergeChoice,
+    contact_unmerge,
+    contacts_merge,
+    merge_choices,
+)
 from contacts.services.planning import contact_values_errors
 from contacts.services.tags import MAX_TAG_LENGTH, tag_create, tag_update, tags_get_or_create
 from contacts.services.track_batch import TrackItem, TrackOutcome, contacts_track_batch
@@ -90,6 +98,8 @@ __all__ = [
     "ImportOutcomes",
     "ImportRow",
     "Kept",
+    "MergeChoice",
+    "MergeRefused",
     "ServiceError",
     "TrackItem",
     "TrackOutcome",
@@ -108,15 +118,18 @@ __all__ = [
     "contact_field_update",
     "contact_tags_add",
     "contact_tags_remove",
+    "contact_unmerge",
     "contact_update",
     "contact_upsert",
     "contact_values_errors",
     "contacts_delete",
     "contacts_import_batch",
+    "contacts_merge",
     "contacts_tags_add_bulk",
     "contacts_tags_remove_bulk",
     "contacts_track_batch",
     "list_preference_save",
+    "merge_choices",
     "restorable_change",
     "saved_view_delete",
     "saved_view_save",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from contacts.errors import (
@@ -25,9 +25,9 @@ from contacts.errors import (
 )
 from contacts.fields import TAGS, Field, FieldRegistry, field_registry
 from contacts.kinds import CoercionError
-from contacts.models import Activity, Contact, ContactTag, Tag, tag_key
+from contacts.models import Activity, Contact, ContactAlias, ContactTag, Tag, tag_key
 from contacts.phones import Phone
-from contacts.selectors.match import contact_match
+from contacts.selectors.match import contact_match, own_identity
 from contacts.services.actor import Actor
 from contacts.services.attributes import attributes_ensure
 from contacts.services.plan import (
@@ -115,6 +115,22 @@ def _unique_clash(contact: Contact) -> DuplicateContact | None:
     return None
 
 
+def _alias_clash(contact: Contact) -> DuplicateContact | None:
+    """A phone or user id that a merge made an alias of another contact: writing it here
+    would bring the merged duplicate back."""
+    named = Q(kind=ContactAlias.Kind.PHONE, value=contact.phone or "")
+    named |= Q(kind=ContactAlias.Kind.USER_ID, value=contact.user_id or "")
+    alias = ContactAlias.objects.filter(named).exclude(contact_id=contact.pk).first()
+    if alias is not None:
+        return DuplicateContact(
+            f"{alias.get_kind_display().lower()} {alias.value} belongs to contact "
+            f"{alias.contact_id} since a merge",
+            field=alias.kind,
+            existing=Contact(pk=alias.contact_id),
+        )
+    return None
+
+
 def contact_create(
     *,
     actor: Actor,
@@ -151,7 +167,7 @@ def contact_create(
         )
         contact = Contact()
         _assign(contact, plan)
-        if clash := _unique_clash(contact):
+        if clash := _unique_clash(contact) or _alias_clash(contact):
             raise clash
         try:
             with transaction.atomic():
@@ -206,6 +222,8 @@ def _upsert_locked(
     tag_names: list[str],
 ) -> UpsertResult:
     contact = contact_match(user_id=user_id, phone=phone, lock=True)
+    if contact is not None:
+        user_id, phone = own_identity(contact, user_id=user_id, phone=phone)
     attributes_ensure(planned, actor)
     tag_rows = tags_get_or_create(names=tag_names)
     current = None if contact is None else current_values(contact)
@@ -277,6 +295,8 @@ def contact_update(
                 [FieldError("user_id", "User id", "a contact without a phone needs a user id")]
             )
         if clash := _unique_clash(contact):
+            raise clash
+        if {"phone", "user_id"} & set(plan.columns) and (clash := _alias_clash(contact)):
             raise clash
         _store(actor, contact, plan, ())
     return contact

@@ -19,6 +19,7 @@ from django.utils import timezone
 from contacts.errors import ContactInputError, FieldError
 from contacts.models import Activity, Contact, ContactTag, Tag, tag_key
 from contacts.phones import Phone
+from contacts.selectors.match import contacts_by_phone_alias
 from contacts.services.actor import Actor
 from contacts.services.plan import ChangePlan, OptIn, plan_change, tags_by_key
 from contacts.services.retry import retry_on_integrity_error
@@ -121,37 +122,44 @@ def _import_batch_locked(
 
 
 def _current_by_phone(phones: list[str]) -> dict[str, dict[str, Any]]:
-    """The batch's existing contacts by phone, locked in phone order (one query).
+    """The batch's existing contacts by phone, locked in phone order (one query; a second,
+    in id order, for phones a merge made aliases of a survivor).
 
     The matcher's rule (``contacts.selectors.match``) set-wise: a row carries a phone and
-    never a user id, so its contact is the one with its phone.
+    never a user id, so its contact is the one with its phone, else the survivor of the
+    contact that had it. Such a row's values carry ``"via_alias": True``.
     """
-    traits_from_db = Contact._meta.get_field("traits").from_db_value
     rows = select_in(Contact, _CURRENT_COLUMNS, "phone", phones, order_by="phone", lock=True)
-    # A dict display, not dict(zip(...)): this runs once per row and is twice as fast.
-    return {
-        phone: {
-            "id": contact_id,
-            "phone": phone,
-            "name": name,
-            "email": email,
-            "whatsapp_opted": bool(whatsapp_opted),  # SQLite gives 0 or 1
-            "opted_at": opted_at,  # as the driver gives it: written back unchanged
-            "opt_in_source": opt_in_source,
-            "traits": traits_from_db(traits, None, connection),
-            "version": version,
+    existing = {row[1]: _current_row(row) for row in rows}
+    missing = [phone for phone in phones if phone not in existing]
+    survivors = contacts_by_phone_alias(missing) if missing else {}
+    if survivors:
+        ids = sorted(set(survivors.values()))
+        by_id = {
+            row[0]: row
+            for row in select_in(Contact, _CURRENT_COLUMNS, "id", ids, order_by="id", lock=True)
         }
-        for (
-            contact_id,
-            phone,
-            name,
-            email,
-            whatsapp_opted,
-            opted_at,
-            opt_in_source,
-            traits,
-            version,
-        ) in rows
+        for phone, contact_id in survivors.items():
+            existing[phone] = {**_current_row(by_id[contact_id]), "via_alias": True}
+    return existing
+
+
+_TRAITS_FROM_DB = Contact._meta.get_field("traits").from_db_value
+
+
+def _current_row(row: tuple[Any, ...]) -> dict[str, Any]:
+    # A dict display, not dict(zip(...)): this runs once per row and is twice as fast.
+    contact_id, phone, name, email, whatsapp_opted, opted_at, opt_in_source, traits, version = row
+    return {
+        "id": contact_id,
+        "phone": phone,
+        "name": name,
+        "email": email,
+        "whatsapp_opted": bool(whatsapp_opted),  # SQLite gives 0 or 1
+        "opted_at": opted_at,  # as the driver gives it: written back unchanged
+        "opt_in_source": opt_in_source,
+        "traits": _TRAITS_FROM_DB(traits, None, connection),
+        "version": version,
     }
 
 
@@ -182,10 +190,10 @@ def _plan_rows(
             tags = incoming_tags[names] = {**common_tags, **tags_by_key(own)}
         current = existing.get(row.phone.e164)
         keys = tag_keys.get(current["id"], ()) if current is not None else ()
+        # A merged-away phone reaches its survivor, whose own phone the plan must not replace.
+        phone = None if current is not None and current.get("via_alias") else row.phone
         plans.append(
-            plan_change(
-                current, row, tags=tags, current_tag_keys=keys, phone=row.phone, opt_in=opt_in
-            )
+            plan_change(current, row, tags=tags, current_tag_keys=keys, phone=phone, opt_in=opt_in)
         )
     return plans
 

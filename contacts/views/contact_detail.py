@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
 
@@ -34,6 +34,7 @@ from contacts.field_editor import (
 from contacts.fields import BUILTIN_BY_KEY, Field, FieldRegistry, field_registry
 from contacts.http import HtmxHttpRequest
 from contacts.models import Contact
+from contacts.selectors.match import contact_id_resolve
 from contacts.tables import CELL_PARAMS, cell_html
 from contacts.views import detail_tags, detail_timeline
 
@@ -99,7 +100,13 @@ def _contact_or_404(pk: int) -> Contact:
 @require_GET
 @permission_required("contacts.view_contact", raise_exception=True)
 def contact_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    contact = _contact_or_404(pk)
+    try:
+        contact = selectors.contact_page_contact(pk=pk)
+    except Contact.DoesNotExist:
+        # A merged contact's page: the contact lives on as the survivor.
+        if (survivor_id := contact_id_resolve(pk)) is not None:
+            return redirect("contacts:detail", survivor_id)
+        raise Http404("No such contact") from None
     registry = field_registry()
     tz = request_time_zone(request.COOKIES)
     can_edit = _can_edit(request)

@@ -42,6 +42,7 @@ class TimelineEntry:
     changes: list[FieldChange] = field(default_factory=list)
     tags_added: list[str] = field(default_factory=list)
     tags_removed: list[str] = field(default_factory=list)
+    can_unmerge: bool = False
     event_traits: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -103,7 +104,8 @@ def timeline_entry(activity: Activity, registry: FieldRegistry, tz: ZoneInfo) ->
         )
     return TimelineEntry(
         activity=activity,
-        title="Created" if activity.kind == Activity.Kind.CREATED else "Updated",
+        title=_title(activity),
+        can_unmerge=activity.kind == Activity.Kind.MERGED and not changes.get("unmerged_at"),
         who=who,
         who_url=who_url,
         when=when,
@@ -111,6 +113,20 @@ def timeline_entry(activity: Activity, registry: FieldRegistry, tz: ZoneInfo) ->
         tags_added=list(changes.get("tags_added") or []),
         tags_removed=list(changes.get("tags_removed") or []),
     )
+
+
+def _title(activity: Activity) -> str:
+    changes = activity.changes or {}
+    if activity.kind == Activity.Kind.MERGED:
+        ids = ", ".join(str(snap["id"]) for snap in changes.get("merged", []))
+        undone = " (undone)" if changes.get("unmerged_at") else ""
+        return f"Merged contact(s) {ids} into this one{undone}"
+    if activity.kind == Activity.Kind.UNMERGED:
+        restored = changes.get("restored")
+        if restored:
+            return f"Unmerged: contact(s) {', '.join(map(str, restored))} brought back"
+        return "Brought back by an unmerge"
+    return "Created" if activity.kind == Activity.Kind.CREATED else "Updated"
 
 
 def timeline_context(

@@ -20,6 +20,7 @@ def test_health_is_public_and_reports_database_and_workers(client: Client):
         "checks": {"database": "ok", "workers": "ok", "jobs": "ok"},
         "jobs": {
             "bulk_actions": {"running": 0, "stalled": 0},
+            "duplicate_scans": {"running": 0, "stalled": 0},
             "upload_undos": {"running": 0, "stalled": 0},
             "uploads": {"running": 0, "stalled": 0},
         },

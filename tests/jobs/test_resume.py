@@ -33,8 +33,13 @@ def queued(monkeypatch) -> list[tuple[str, int]]:
     return seen
 
 
-def test_both_kinds_are_registered_with_their_own_models():
-    assert [kind.name for kind in job_kinds()] == ["bulk_actions", "upload_undos", "uploads"]
+def test_every_kind_is_registered_with_its_own_model():
+    assert [kind.name for kind in job_kinds()] == [
+        "bulk_actions",
+        "duplicate_scans",
+        "upload_undos",
+        "uploads",
+    ]
     assert job_kind_for(UploadJob) is UPLOADS and job_kind_for(BulkAction) is BULK_ACTIONS
 
 
@@ -52,6 +57,7 @@ def test_resume_jobs_queues_stalled_jobs_of_both_kinds_and_only_those(
         call_command("resume_jobs", stdout=out)
     assert out.getvalue().splitlines() == [
         f"1 bulk action(s) queued again: [{stalled_action.pk}]",
+        "0 duplicate search(s) queued again: none",
         "0 undo(s) queued again: none",
         f"1 upload(s) queued again: [{stalled_upload.pk}]",
     ]
