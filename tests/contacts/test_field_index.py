@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Count, Window
 
 from contacts.fields import field_registry
+from contacts.filtering import FilterTree
 from contacts.filters import parse_filter
 from contacts.models import Attribute, FieldType
 from contacts.selectors import contact_list
@@ -46,7 +47,9 @@ def page_plan(queryset) -> str:
 def listed(*filters: str, sort: str = "-created_at"):
     registry = field_registry()
     return contact_list(
-        registry=registry, filters=[parse_filter(f, registry) for f in filters], sort=sort
+        registry=registry,
+        filters=FilterTree.of(parse_filter(f, registry) for f in filters),
+        sort=sort,
     )
 
 
