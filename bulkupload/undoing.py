@@ -97,7 +97,7 @@ def upload_undo_work(run: JobRun, *, chunk_size: int = UNDO_CHUNK) -> Generator[
     """The undo, a committed chunk of contacts at a time, after the last committed one."""
     undo = run.job
     assert isinstance(undo, UploadUndo)
-    actor = Actor.web(undo.created_by) if undo.created_by else Actor.system()
+    actor = Actor.job_starter(undo.created_by)
     while True:
         with run.checkpoint() as undo:
             assert isinstance(undo, UploadUndo)

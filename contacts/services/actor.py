@@ -43,6 +43,11 @@ class Actor:
     def system(cls) -> Actor:
         return cls(source=Source.SYSTEM)
 
+    @classmethod
+    def job_starter(cls, user: AbstractBaseUser | None) -> Actor:
+        """Who a background job acts for: the person who started it, else the system."""
+        return cls.web(user) if user is not None else cls.system()
+
     def opt_in_source(self) -> str:
         """Where a change of WhatsApp opted came from, as ``Contact.opt_in_source`` keeps it."""
         user = self.user if self.user is not None and self.user.is_authenticated else None

@@ -221,7 +221,7 @@ def bulk_action_work(run: JobRun, *, chunk_size: int = BULK_CHUNK) -> Generator[
     """The action, a committed chunk of contacts at a time, after the last committed one."""
     action = run.job
     assert isinstance(action, BulkAction)
-    actor = Actor.web(action.created_by) if action.created_by else Actor.system()
+    actor = Actor.job_starter(action.created_by)
     while True:
         with run.checkpoint() as action:
             assert isinstance(action, BulkAction)
