@@ -81,6 +81,12 @@ def contacts_by_phone_alias(phones: list[str]) -> dict[str, int]:
     return dict(rows.values_list("value", "contact_id"))
 
 
+def contacts_by_user_id_alias(user_ids: list[str]) -> dict[str, int]:
+    """The survivors' ids of merged-away ``user_ids``, by user id (set-wise, as above)."""
+    rows = ContactAlias.objects.filter(kind=ContactAlias.Kind.USER_ID, value__in=user_ids)
+    return dict(rows.values_list("value", "contact_id"))
+
+
 def contact_id_resolve(contact_id: int) -> int | None:
     """The survivor a merged contact's id now means (its page redirects there), if any."""
     rows = ContactAlias.objects.filter(kind=ContactAlias.Kind.CONTACT_ID, value=str(contact_id))

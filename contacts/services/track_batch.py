@@ -27,7 +27,11 @@ from contacts.errors import ServiceError
 from contacts.fields import FieldRegistry, field_registry
 from contacts.models import Activity, Contact, ContactTag, Tag, tag_key
 from contacts.phones import Phone
-from contacts.selectors.match import pick_match
+from contacts.selectors.match import (
+    contacts_by_phone_alias,
+    contacts_by_user_id_alias,
+    pick_match,
+)
 from contacts.services.actor import Actor
 from contacts.services.attributes import attributes_ensure
 from contacts.services.imports import IMPORT_CREATED, IMPORT_UNCHANGED, IMPORT_UPDATED
@@ -98,6 +102,8 @@ class _Batch:
     by_phone: dict[str, _Row]
     tag_names: dict[str, str]  # key -> stored name, for tags that exist or are planned
     tag_ids: dict[str, int]  # key -> id, for tags that exist
+    # Merged-away user ids and phones, which reach their survivor but are never its identity.
+    aliases: set[str] = field(default_factory=set)
     created: list[_Row] = field(default_factory=list)
     entries: list[tuple[_Row, ChangePlan]] = field(default_factory=list)
 
@@ -192,6 +198,11 @@ def _upsert_one(actor: Actor, batch: _Batch, checked: UpsertInput) -> tuple[Any,
         user_id=user_id,
         phone=phone,
     )
+    if row is not None:  # an alias reaches the survivor; the plan must not take it as identity
+        if user_id in batch.aliases and row.values["user_id"] != user_id:
+            user_id = None
+        if phone is not None and phone.e164 in batch.aliases and row.values["phone"] != phone.e164:
+            phone = None
     tags = {key: batch.tag_names.get(key, name) for name in tag_names if (key := tag_key(name))}
 
     def plan() -> ChangePlan:
@@ -232,12 +243,16 @@ def _read(items: Sequence[TrackItem | None]) -> _Batch:
     """The contacts the items name, locked in id order (one query), their links to the
     tags the items name and those tags' stored names."""
     user_ids, phones = _identity_keys(items)
+    # The matcher's alias rule set-wise: a merged-away id or phone means its survivor.
+    alias_users = contacts_by_user_id_alias(sorted(user_ids)) if user_ids else {}
+    alias_phones = contacts_by_phone_alias(sorted(phones)) if phones else {}
+    survivor_ids = {*alias_users.values(), *alias_phones.values()}
     tag_keys = {
         tag_key(name) for item in items if item for name in item.tags if isinstance(name, str)
     }
     rows = (
         Contact.objects.select_for_update()
-        .filter(Q(user_id__in=user_ids) | Q(phone__in=phones))
+        .filter(Q(user_id__in=user_ids) | Q(phone__in=phones) | Q(pk__in=survivor_ids))
         .order_by("pk")
         .values_list("pk", "version", *_COLUMNS)
         if user_ids or phones
@@ -262,11 +277,18 @@ def _read(items: Sequence[TrackItem | None]) -> _Batch:
         ).values_list("contact_id", "tag__name_key"):
             by_id[contact_id].tag_keys.add(key)
     rows_ = by_id.values()
+    by_user = {row.values["user_id"]: row for row in rows_ if row.values["user_id"]}
+    by_phone = {row.values["phone"]: row for row in rows_ if row.values["phone"]}
+    for aliases, index in ((alias_users, by_user), (alias_phones, by_phone)):
+        for value, survivor_id in aliases.items():
+            if survivor_id in by_id:
+                index.setdefault(value, by_id[survivor_id])
     return _Batch(
-        by_user={row.values["user_id"]: row for row in rows_ if row.values["user_id"]},
-        by_phone={row.values["phone"]: row for row in rows_ if row.values["phone"]},
+        by_user=by_user,
+        by_phone=by_phone,
         tag_names=tag_names,
         tag_ids=tag_ids,
+        aliases={*alias_users, *alias_phones},
     )
 
 

@@ -8,7 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from contacts import services
 from contacts.models import Activity, Attribute, Contact, Tag
+from contacts.services import Actor
+from tests.factories import make_contact
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +210,27 @@ def test_a_batch_does_what_the_single_calls_do(api, no_rate_limit, payloads):
 def _status(body: dict[str, Any]) -> str:
     data = body["data"]
     return "created" if data["created"] else "updated" if data["changed"] else "unchanged"
+
+
+def test_a_merged_phone_or_user_id_reaches_the_survivor_as_the_single_call_does(api):
+    survivor = make_contact(name="Asha", phone_number="9700000001")
+    other = make_contact(name="Asha R", phone_number="9700000002", user_id="crm-7")
+    services.contacts_merge(actor=Actor.system(), survivor_id=survivor.pk, other_ids=[other.pk])
+
+    response = api.post(
+        BATCH,
+        {
+            "users": [
+                {"phoneNumber": "+919700000002", "traits": {"city": "Pune"}},
+                {"userId": "crm-7", "traits": {"name": "Asha Rao"}},
+            ]
+        },
+    )
+
+    assert response.status_code == 200, response.content
+    results = response.json()["data"]["results"]
+    assert [r["status"] for r in results] == ["updated", "updated"]
+    assert Contact.objects.count() == 1
+    survivor.refresh_from_db()
+    assert survivor.phone == "+919700000001"
+    assert (survivor.name, survivor.traits["city"]) == ("Asha Rao", "Pune")
