@@ -45,7 +45,11 @@ def test_columns_filter_sort_search_select_and_tag(new_page, editor, screenshot_
     assert shown[:2] == ["phone", "name"] and "city" in shown
 
     # Filter: City is Pune.
+    # Choosing a field swaps in new operator and value inputs: wait for the swap itself (the
+    # old inputs, marked, are gone) before typing, or the swap could drop what was typed.
+    page.locator("#nf-value").evaluate("input => { input.dataset.stale = 'yes'; }")
     page.locator("#nf-field").select_option("city")
+    expect(page.locator("#nf-value[data-stale]")).to_have_count(0)
     expect(page.locator("#nf-op option[value=eq]")).to_have_count(1)
     page.locator("#nf-op").select_option("eq")
     page.locator("#nf-value").fill("pune")
