@@ -44,7 +44,7 @@ class ColumnChoices(forms.CheckboxSelectMultiple):
     option_template_name = "contacts/widgets/column_choice.html"
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__({"class": "form-check-input m-0"})
         self.notes: dict[str, str] = {}  # key -> what follows the label, e.g. "(number)"
 
     def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
