@@ -77,9 +77,19 @@ class PickTable(forms.Widget):
                 {
                     "key": key,
                     "label": label,
-                    "name": f"pick_{key}",
                     "cells": [
-                        {"value": pk, "shown": shown, "checked": str(picked.get(key)) == str(pk)}
+                        {
+                            "shown": shown,
+                            "radio": {
+                                "type": "radio",
+                                "name": f"pick_{key}",
+                                "value": pk,
+                                "attrs": {
+                                    "class": "form-check-input",
+                                    "checked": str(picked.get(key)) == str(pk),
+                                },
+                            },
+                        }
                         for pk, shown in cells
                     ],
                 }
