@@ -53,7 +53,7 @@ class ColumnsForm(forms.Form):
         self.helper.attrs = {"hx-post": reverse_lazy("contacts:list-columns"), "hx-swap": "none"}
         self.helper.layout = Layout(
             "next",
-            LayoutField("columns", template="contacts/layout/widget_only.html"),
+            LayoutField("columns", template="layout/bare_field.html"),
             StrictButton(
                 "Apply columns",
                 type="submit",

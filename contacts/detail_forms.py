@@ -52,7 +52,7 @@ class TagAddForm(forms.Form):
                 "name",
                 StrictButton("Add", type="submit", css_class="btn-outline-primary"),
                 css_class="input-group input-group-sm",
-                template="contacts/layout/field_with_buttons.html",
+                template="layout/field_with_buttons.html",
             )
         )
 

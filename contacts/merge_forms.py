@@ -56,7 +56,7 @@ class SurvivorForm(forms.Form):
                 "survivor",
                 StrictButton("Choose", type="submit", css_class="btn-sm btn-outline-secondary"),
                 css_class="d-flex gap-2",
-                template="contacts/layout/field_with_buttons.html",
+                template="layout/field_with_buttons.html",
             ),
         )
 
@@ -132,7 +132,7 @@ class MergeForm(SurvivorForm):
             "survivor",
             "ids",
             *(f"version_{c.pk}" for c in contacts),
-            LayoutField("picks", template="contacts/layout/widget_only.html"),
+            LayoutField("picks", template="layout/bare_field.html"),
             StrictButton(
                 f"Merge into #{survivor.pk}",
                 type="submit",
