@@ -128,6 +128,7 @@ class MergeForm(SurvivorForm):
         picks.widget.contacts, picks.widget.survivor_id = contacts, survivor.pk
         self.helper = FormHelper()
         self.helper.form_action = reverse_lazy("contacts:merge")
+        self.helper.form_show_labels = False  # the table's header names the columns
         self.helper.layout = Layout(
             "survivor",
             "ids",
