@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRefresh
 
 from contacts.field_editor import request_time_zone
-from contacts.fields import Field, field_registry
+from contacts.fields import Field, FieldRegistry, field_registry
 from contacts.http import HtmxHttpRequest
 from contacts.merge_forms import MergeForm, PickRow, SurvivorForm
 from contacts.models import Contact
@@ -87,12 +87,13 @@ def merge(request: HtmxHttpRequest) -> HttpResponse:
     wanted = chosen.cleaned_data.get("survivor")
     survivor = next((c for c in contacts if c.pk == wanted), contacts[0])
     others = [c for c in contacts if c.pk != survivor.pk]
-    choices = merge_choices(survivor, others, field_registry())
+    registry = field_registry()
+    choices = merge_choices(survivor, others, registry)
     form = MergeForm(
         request.POST if request.method == "POST" else None,
         survivor=survivor,
         others=others,
-        rows=_pick_rows(request, choices),
+        rows=_pick_rows(request, choices, registry),
         defaults={choice.key: choice.default for choice in choices},
     )
     if form.is_valid():
@@ -116,9 +117,11 @@ def merge(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "contacts/merge.html", {"survivor_form": survivor_form, "form": form})
 
 
-def _pick_rows(request: HtmxHttpRequest, choices: list[MergeChoice]) -> list[PickRow]:
+def _pick_rows(
+    request: HtmxHttpRequest, choices: list[MergeChoice], registry: FieldRegistry
+) -> list[PickRow]:
     """Each differing field with its values side by side, shown as everywhere else."""
-    registry, tz = field_registry(), request_time_zone(request.COOKIES)
+    tz = request_time_zone(request.COOKIES)
     return [
         (
             choice.key,
