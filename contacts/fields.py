@@ -41,6 +41,12 @@ class Field:
     aliases: tuple[str, ...] = ()
     sortable: bool = True
     attribute_id: int | None = None
+    # A custom field with an expression index (``Attribute.indexed``).
+    indexed: bool = False
+    # A custom field left out of the column and filter pickers and of CSV mapping.
+    hidden: bool = False
+    # A custom field whose values a kind change or a delete is rewriting: writes are refused.
+    changing: bool = False
     help_text: str = ""
     # What a built-in column stores when cleared (custom traits are removed instead).
     empty: Any = ""
@@ -188,6 +194,9 @@ def attribute_field(attribute: Attribute) -> Field:
         type=attribute.type,
         builtin=False,
         attribute_id=attribute.pk,
+        indexed=attribute.indexed,
+        hidden=attribute.hidden,
+        changing=attribute.changing,
     )
 
 
@@ -221,6 +230,11 @@ class FieldRegistry:
     @property
     def custom(self) -> list[Field]:
         return [f for f in self.fields if not f.builtin]
+
+    @property
+    def pickable(self) -> list[Field]:
+        """The fields the column and filter pickers and CSV mapping offer (not hidden)."""
+        return [f for f in self.fields if not f.hidden]
 
     @property
     def editable(self) -> list[Field]:

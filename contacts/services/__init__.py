@@ -12,6 +12,8 @@ else writes those models. One module per capability:
 - ``imports``: a batch of CSV rows written set-wise;
 - ``track_batch``: a batch of upserts (the Track API's batch) written set-wise;
 - ``bulk``: bulk actions from the list (inline or as a background job);
+- ``field_changes``: a field's kind changed, the field deleted, its index built or dropped
+  (background jobs);
 - ``undo``: an upload taken back, a chunk of contacts at a time;
 - ``list_settings``: a user's columns and saved views;
 - ``merge``: duplicates merged into a survivor, and unmerged;
@@ -28,7 +30,7 @@ from contacts.errors import (
     VersionConflict,
 )
 from contacts.services.actor import Actor
-from contacts.services.attributes import attribute_create, attribute_update
+from contacts.services.attributes import attribute_create, attribute_hide, attribute_update
 from contacts.services.bulk import (
     BULK_ACTIONS,
     BULK_CHUNK,
@@ -107,6 +109,7 @@ __all__ = [
     "UpsertResult",
     "VersionConflict",
     "attribute_create",
+    "attribute_hide",
     "attribute_update",
     "bulk_action_contact_ids",
     "bulk_action_run",
