@@ -62,6 +62,10 @@ class KindForm(forms.Form):
     def __init__(self, *args: Any, attribute: Attribute, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["type"].choices = [c for c in FieldType.choices if c[0] != attribute.type]
+        self.fields["type"].error_messages.update(
+            invalid_choice=f'{attribute.label}: "%(value)s" is not a kind it can change to',
+            required=f"{attribute.label}: choose the new kind",
+        )
         preview_url = reverse("contacts:field-kind-preview", args=[attribute.pk])
         self.helper = _inline_helper(preview_url, "type", "Preview")
         self.helper.attrs = {
@@ -152,7 +156,8 @@ def field_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """A custom field's settings; while a change runs, htmx polls its progress here."""
     attribute = Attribute.objects.filter(pk=pk).first()
     if request.htmx:
-        active = attribute and attribute.changes.filter(status__in=ACTIVE).first()
+        changes = attribute.changes.select_related("created_by") if attribute else None
+        active = changes and changes.filter(status__in=ACTIVE).first()
         if not active:
             return HttpResponseClientRefresh()  # finished: show the field as it is now
         return render(request, f"{FIELD_PAGE}#progress", {"active": active})
@@ -228,8 +233,6 @@ def field_kind_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             preview = field_kind_change_preview(attribute=attribute, to_type=to_type)
         except ContactInputError as exc:
             form.add_error("type", exc.message)
-    elif "type" in form.errors:
-        form.errors["type"] = [f"{attribute.label}: {e}" for e in form.errors["type"]]
     if request.htmx:
         # Answered inside the form's card: a refused kind is shown where the preview goes.
         context = {
