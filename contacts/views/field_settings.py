@@ -29,8 +29,11 @@ from contacts.http import HtmxHttpRequest
 from contacts.kinds import kind_for
 from contacts.models import Attribute, FieldChange, FieldType
 from contacts.selectors.fields import field_changes_recent, fields_overview
-from contacts.services import Actor, ContactInputError, attribute_hide, attribute_update
-from contacts.services.field_changes import (
+from contacts.services import (
+    Actor,
+    ContactInputError,
+    attribute_hide,
+    attribute_update,
     field_change_leftovers,
     field_delete_start,
     field_index_start,
