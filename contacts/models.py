@@ -404,8 +404,8 @@ class FieldChange(ResumableJob):
     )
     field_key = models.CharField(max_length=100)
     field_label = models.CharField(max_length=100)
-    from_type = models.CharField(max_length=10, blank=True)
-    to_type = models.CharField(max_length=10, blank=True)
+    from_type = models.CharField(max_length=10, blank=True, choices=FieldType.choices)
+    to_type = models.CharField(max_length=10, blank=True, choices=FieldType.choices)
     after_id = models.BigIntegerField(default=0)
     changed = models.PositiveIntegerField(default=0, help_text="Contacts whose value changed.")
     unconverted = models.PositiveIntegerField(

@@ -205,7 +205,8 @@ class FieldsTable(tables.Table):
     key = tables.Column(accessor="field__key", verbose_name="Key")
     kind = tables.Column(accessor="field__kind__name", verbose_name="Kind")
     values = tables.Column(
-        verbose_name="Contacts with a value", attrs={"td": {"class": "text-end"}}
+        verbose_name="Contacts with a value",
+        attrs={"th": {"class": "text-end"}, "td": {"class": "text-end"}},
     )
     indexed = tables.BooleanColumn(yesno="Yes,No", verbose_name="Indexed")
     pickers = tables.Column(accessor="field__hidden", verbose_name="In pickers")
