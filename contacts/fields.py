@@ -28,6 +28,7 @@ from contacts.kinds.phone import PHONE
 from contacts.models import Attribute, Contact
 
 TAGS = "tags"
+CHANGING = "cannot be written while its kind is being changed or it is being deleted; try later"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,13 @@ class Field:
         return self.kind.read(self, contact)
 
     def parse(self, value: Any, *, list_separator: str = DEFAULT_LIST_SEPARATOR) -> Any:
-        """The stored form of ``value``, or :class:`CoercionError` naming this field."""
+        """The stored form of ``value``, or :class:`CoercionError` naming this field.
+
+        A field whose values a kind change or a delete is rewriting takes no value (every
+        entry point parses through here), so that none is written behind the job.
+        """
+        if self.changing:
+            raise CoercionError(self.label, value, CHANGING)
         result = self.kind.parse(value, label=self.label, list_separator=list_separator)
         if self.builtin and result is None:
             return self.empty

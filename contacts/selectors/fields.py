@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count
@@ -58,3 +59,31 @@ def fields_overview(registry: FieldRegistry) -> list[FieldRow]:
 def field_changes_recent(*, limit: int = RECENT_CHANGES) -> list[FieldChange]:
     changes = FieldChange.objects.select_related("created_by").order_by("-created_at", "-id")
     return list(changes[:limit])
+
+
+class FieldKindHistory:
+    """The kind a custom field had at a moment, from its completed kind changes and deletes,
+    so that a timeline shows an old value as the kind it was stored under."""
+
+    def __init__(self, changes: list[tuple[str, datetime, str]]) -> None:
+        self._by_key: dict[str, list[tuple[datetime, str]]] = {}
+        for key, finished_at, from_type in changes:  # in finishing order
+            self._by_key.setdefault(key, []).append((finished_at, from_type))
+
+    def kind_at(self, key: str, moment: datetime) -> str | None:
+        """The field's type at ``moment`` if a change since gave it another, else None."""
+        later = (t for finished, t in self._by_key.get(key, ()) if finished > moment)
+        return next(later, None)
+
+
+def field_kind_history() -> FieldKindHistory:
+    """One query: every completed kind change and delete (a short list)."""
+    rows = (
+        FieldChange.objects.filter(
+            status=FieldChange.Status.COMPLETED,
+            operation__in=[FieldChange.Operation.CHANGE_KIND, FieldChange.Operation.DELETE],
+        )
+        .order_by("finished_at", "pk")
+        .values_list("field_key", "finished_at", "from_type")
+    )
+    return FieldKindHistory(list(rows))

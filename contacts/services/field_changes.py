@@ -217,7 +217,12 @@ def _values_work(run: JobRun, chunk_size: int) -> Generator[None, None, None]:
                 .only("pk", "traits", "version")[:chunk_size]
             )
             _rewrite(change, contacts, actor)
-            if len(contacts) < chunk_size:
+            if contacts:
+                change.after_id = contacts[-1].pk
+                change.done += len(contacts)
+                change.total = max(change.total, change.done)
+            else:
+                _catch_up(change, actor)
                 _finish_values(change)
         if change.status != FieldChange.Status.RUNNING:
             return
@@ -225,13 +230,13 @@ def _values_work(run: JobRun, chunk_size: int) -> Generator[None, None, None]:
 
 
 def _rewrite(change: FieldChange, contacts: list[Contact], actor: Actor) -> None:
-    """One chunk: new values (or none), an activity entry per changed contact, leftovers."""
+    """New values (or none) for ``contacts``, an activity entry per contact whose value
+    changed, the values that did not convert kept aside; counted on ``change``."""
     if not contacts:
         return
     key, label = change.field_key, change.field_label
-    deleting = change.operation == Operation.DELETE
     source = kind_for(change.from_type)
-    target = None if deleting else kind_for(change.to_type)
+    target = None if change.operation == Operation.DELETE else kind_for(change.to_type)
     now = timezone.now()
     changed: list[Contact] = []
     entries: list[Activity] = []
@@ -255,21 +260,57 @@ def _rewrite(change: FieldChange, contacts: list[Contact], actor: Actor) -> None
         contact.version += 1
         contact.updated_at = now
         changed.append(contact)
-        entry = actor.activity(
-            contact=contact,
-            kind=Activity.Kind.UPDATED,
-            changes={"fields": {key: [old, new]}, "field_change": change.pk},
-        )
+        # The kinds, so that the timeline shows each value as its own kind reads it.
+        changes = {
+            "fields": {key: [old, new]},
+            "field_change": change.pk,
+            "old_kind": change.from_type,
+            "new_kind": change.to_type,
+        }
+        entry = actor.activity(contact=contact, kind=Activity.Kind.UPDATED, changes=changes)
         entry.created_at = now
         entries.append(entry)
     Contact.objects.bulk_update(changed, ["traits", "version", "updated_at"])
     Activity.objects.bulk_create(entries)
-    FieldChangeLeftover.objects.bulk_create(leftovers)
-    change.after_id = contacts[-1].pk
-    change.done += len(contacts)
-    change.total = max(change.total, change.done)
+    FieldChangeLeftover.objects.bulk_create(leftovers, ignore_conflicts=True)
     change.changed += len(changed)
     change.unconverted += len(leftovers)
+
+
+def _catch_up(change: FieldChange, actor: Actor) -> None:
+    """Values written behind the job: by a writer that read the field before the job
+    started (an import's long run), to a contact the job had already passed.
+
+    Every write records an activity entry (the rule every entry point obeys), so these
+    contacts are the ones with a change of the field since the job started that the job
+    did not make; they are converted (or cleared) like the rest, in this last chunk.
+    """
+    key = change.field_key
+    written = (
+        Activity.objects.filter(created_at__gte=change.started_at, changes__fields__has_key=key)
+        .exclude(changes__has_key="field_change")
+        .values("contact_id")
+    )
+    contacts = list(
+        Contact.objects.select_for_update()
+        .filter(pk__in=written, pk__lte=change.after_id, traits__has_key=key)
+        .order_by("pk")
+        .only("pk", "traits", "version")
+    )
+    if change.operation != Operation.DELETE:
+        converted = kind_for(change.to_type)
+        # Already converted by the job and not written since: nothing to do.
+        contacts = [c for c in contacts if not _holds(converted, c.traits[key])]
+    _rewrite(change, contacts, actor)
+
+
+def _holds(kind: Any, value: Any) -> bool:
+    """Whether ``value`` is already as ``kind`` stores it (reads back to itself)."""
+    try:
+        again = kind.convert(value, kind)
+    except (TypeError, ValueError, AttributeError):  # CoercionError is a ValueError
+        return False
+    return again == value and type(again) is type(value)
 
 
 def _finish_values(change: FieldChange) -> None:

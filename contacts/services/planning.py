@@ -68,10 +68,6 @@ def plan_values(
         if target.builtin and not target.editable:
             errors.append(FieldError(target.key, target.label, "cannot be changed"))
             continue
-        if target.changing:
-            problem = "cannot be written while its kind is changed or it is deleted; try later"
-            errors.append(FieldError(target.key, target.label, problem))
-            continue
         try:
             value = target.parse(raw, list_separator=list_separator)
         except CoercionError as exc:

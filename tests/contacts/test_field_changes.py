@@ -155,6 +155,28 @@ def test_a_stopped_run_hands_back_and_the_next_carries_on_after_the_last_chunk(s
     assert Activity.objects.filter(changes__field_change=change.pk).count() == 5  # once each
 
 
+def test_values_written_behind_the_job_by_a_writer_that_read_the_field_before_are_caught_up(
+    score,
+):
+    """A long import reads the fields once: it may write the old kind after the job passed."""
+    contacts = scored("1", "2", "3")
+    read_before = field_registry()
+    change = field_kind_change_start(actor=MANAGER, attribute_id=score.pk, to_type="number")
+    change = field_change_run(change_id=change.pk, chunk_size=2, should_stop=lambda: True)
+    assert (change.status, change.after_id) == ("queued", contacts[1].pk)
+    for contact, value in zip(contacts[:2], ("41", "oops"), strict=True):
+        contact_update(
+            actor=MANAGER, contact_id=contact.pk, values={"score": value}, registry=read_before
+        )
+
+    change = field_change_run(change_id=change.pk, chunk_size=2)
+
+    assert change.status == "completed"
+    assert traits(contacts) == [41, None, 3]
+    assert FieldChangeLeftover.objects.get().value == "oops"
+    assert (change.done, change.changed, change.unconverted) == (3, 5, 1)
+
+
 def test_a_killed_run_is_resumed_by_resume_jobs_without_redoing_a_chunk(
     monkeypatch, score, django_capture_on_commit_callbacks, settings
 ):

@@ -166,3 +166,24 @@ def test_indexing_from_the_page_queues_a_job_and_a_list_field_is_refused(manager
     assert "Hobbies: a list field cannot be indexed" in response.content.decode()
     manager_client.post(url("field-index", score), {"indexed": "1"})
     assert FieldChange.objects.get().operation == "index"
+
+
+def test_timelines_show_a_kind_change_and_a_delete_each_value_in_its_own_kind(manager_client):
+    from contacts.services import Actor, field_delete_start, field_kind_change_start
+
+    flag = attribute_create(label="Flag", key="flag", type="text")
+    hobbies = attribute_create(label="Hobbies", key="hobbies", type="list")
+    contact = make_contact(flag="maybe", hobbies=["chess", "golf"])
+    for change in (
+        field_kind_change_start(actor=Actor.system(), attribute_id=flag.pk, to_type="boolean"),
+        field_delete_start(actor=Actor.system(), attribute_id=hobbies.pk),
+    ):
+        field_change_run(change_id=change.pk)
+
+    page = manager_client.get(reverse("contacts:timeline", args=[contact.pk])).content.decode()
+    text = " ".join(page.split())
+    assert "Flag changed to a boolean field" in text
+    assert "maybe" in text and "Yes" not in text  # the text value, not read as a boolean
+    assert "restore-flag" not in text  # an earlier kind's value is not put back
+    assert "Field hobbies deleted" in text
+    assert "chess, golf" in text  # the list as a list reads

@@ -39,7 +39,7 @@ def test_rename_a_field_and_change_its_kind_after_a_preview(new_page, manager, s
     page.screenshot(path=screenshot_dir / "2-preview.png", full_page=True)
     with page.expect_download() as download:
         preview.get_by_test_id("unconverted-csv").click()
-    csv_text = open(download.value.path(), encoding="utf-8-sig").read()
+    csv_text = download.value.path().read_text(encoding="utf-8-sig")
     assert f"{bad.pk},{bad.phone},,lots,expected a number" in csv_text
 
     page.get_by_test_id("apply-kind").click()
