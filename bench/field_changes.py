@@ -65,7 +65,7 @@ def main() -> None:
 
     manager, _ = User.objects.get_or_create(username="bench-fields-manager")
     manager.groups.add(Group.objects.get(name="Managers"))
-    client = Client()
+    client = Client(HTTP_HOST="localhost")
     client.force_login(manager)
     services.FIELD_CHANGES.enqueue = lambda change_id: None  # the bench runs it itself
 

@@ -37,6 +37,7 @@ def test_every_kind_is_registered_with_its_own_model():
     assert [kind.name for kind in job_kinds()] == [
         "bulk_actions",
         "duplicate_scans",
+        "field_changes",
         "upload_undos",
         "uploads",
     ]
