@@ -37,6 +37,7 @@ from django.urls import reverse
 
 from contacts import services
 from contacts.models import Attribute, Contact
+from contacts.selectors.field_values import field_kind_change_preview
 from contacts.services import Actor
 
 
@@ -76,12 +77,12 @@ def main() -> None:
     score, city = Attribute.objects.get(key="score"), Attribute.objects.get(key="city")
     preview = timed(
         "preview Score number -> text",
-        lambda: services.field_kind_change_preview(attribute=score, to_type="text"),
+        lambda: field_kind_change_preview(attribute=score, to_type="text"),
     )
     print(f"{'':10} {preview.with_value:,} values, {preview.unconverted:,} would not convert")
     preview = timed(
         "preview City text -> number",
-        lambda: services.field_kind_change_preview(attribute=city, to_type="number"),
+        lambda: field_kind_change_preview(attribute=city, to_type="number"),
     )
     print(f"{'':10} {preview.with_value:,} values, {preview.unconverted:,} would not convert")
 
@@ -100,9 +101,7 @@ def main() -> None:
         )
     interests = Attribute.objects.get(key="interests")
     change = services.field_delete_start(actor=actor, attribute_id=interests.pk)
-    change = timed(
-        "job delete Interests", lambda: services.field_change_run(change_id=change.pk)
-    )
+    change = timed("job delete Interests", lambda: services.field_change_run(change_id=change.pk))
     print(f"{'':10} {change.status}: {change.changed:,} values removed")
 
 

@@ -64,14 +64,10 @@ class Attribute(models.Model):
     indexed = models.BooleanField(
         default=False, help_text="Has an expression index for filters and sorts."
     )
-    hidden = models.BooleanField(
-        default=False,
-        help_text="Not offered by the column and filter pickers or CSV mapping; values stay.",
-    )
-    changing = models.BooleanField(
-        default=False,
-        help_text="A kind change or delete is rewriting its values; writes to it are refused.",
-    )
+    # Hidden: not offered by the column and filter pickers or CSV mapping (values stay).
+    # Changing: a kind change or delete is rewriting its values; writes to it are refused.
+    hidden = models.BooleanField(default=False)
+    changing = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -382,13 +378,9 @@ class NotDuplicatePair(models.Model):
 
 
 class FieldChange(ResumableJob):
-    """A change to a custom field that rewrites its values on every contact, or builds or
-    drops its index: a resumable job (``contacts.services.field_changes``).
-
-    ``after_id`` is the last contact id whose value is committed: a resumed run carries on
-    after it. The field's key and label are copied, so a deleted field's job still says
-    which field it was.
-    """
+    """A custom field's kind change or delete (every contact's value rewritten, in id order
+    after ``after_id``), or its index built or dropped (``contacts.services.field_changes``).
+    Key and label are copied: a deleted field's change still says which field it was."""
 
     class Operation(models.TextChoices):
         CHANGE_KIND = "kind", "Change kind"
@@ -407,10 +399,8 @@ class FieldChange(ResumableJob):
     from_type = models.CharField(max_length=10, blank=True, choices=FieldType.choices)
     to_type = models.CharField(max_length=10, blank=True, choices=FieldType.choices)
     after_id = models.BigIntegerField(default=0)
-    changed = models.PositiveIntegerField(default=0, help_text="Contacts whose value changed.")
-    unconverted = models.PositiveIntegerField(
-        default=0, help_text="Values that did not convert (kept as FieldChangeLeftover)."
-    )
+    changed = models.PositiveIntegerField(default=0)  # contacts whose value changed
+    unconverted = models.PositiveIntegerField(default=0)  # values kept as leftovers
 
     class Meta(ResumableJob.Meta):
         pass

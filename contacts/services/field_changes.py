@@ -2,8 +2,9 @@
 
 - **Change kind**: every contact's value is converted by the new kind
   (``Kind.convert``); a value that does not convert is taken off the contact and kept as a
-  :class:`~contacts.models.FieldChangeLeftover` of the change (its CSV is on the change's
-  page), never dropped silently.
+  :class:`~contacts.models.FieldChangeLeftover` of the change (downloadable as CSV from
+  the Fields page), never dropped silently. The preview is a read:
+  ``contacts.selectors.field_values``.
 - **Delete**: every contact's value is removed, then the field (and its index).
 - **Index / drop index**: the expression index is built ``CONCURRENTLY`` on PostgreSQL
   (``field_index``), which cannot run in a transaction nor commit in chunks: a thread
@@ -12,8 +13,9 @@
 The values are rewritten a chunk of contacts at a time, in id order after ``after_id``,
 each chunk committing the contacts, one activity entry per contact whose value changed,
 the leftovers and the progress together. While a kind change or a delete runs, the field
-is ``changing``: writes to it are refused (``planning``) so that no value is written in
-the old kind behind the job or into a field about to go.
+is ``changing``: ``Field.parse`` refuses every value for it, so that no value is written in
+the old kind behind the job or into a field about to go; the last chunk converts what a
+writer that read the field before the job started wrote behind it anyway.
 """
 
 from __future__ import annotations
@@ -23,22 +25,15 @@ import logging
 import threading
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from contacts.errors import ContactInputError, FieldError
-from contacts.kinds import CoercionError, is_field_type, kind_for
-from contacts.models import (
-    Activity,
-    Attribute,
-    Contact,
-    FieldChange,
-    FieldChangeLeftover,
-    FieldType,
-)
+from contacts.kinds import CoercionError, kind_for
+from contacts.models import Activity, Attribute, Contact, FieldChange, FieldChangeLeftover
+from contacts.selectors.field_values import kind_change_target
 from contacts.services.actor import Actor
 from contacts.services.field_index import field_index, field_index_create, field_index_drop
 from contacts.tasks import run_field_change
@@ -52,71 +47,8 @@ FIELD_CHANGE_CHUNK = 1000
 Operation = FieldChange.Operation
 
 
-@dataclass(frozen=True, slots=True)
-class Unconverted:
-    """A value the new kind refuses: the contact, the value, and why."""
-
-    contact_id: int
-    phone: str | None
-    user_id: str | None
-    value: Any
-    problem: str
-
-
-@dataclass(frozen=True, slots=True)
-class KindChangePreview:
-    field_label: str
-    to_label: str
-    with_value: int
-    unconverted: int
-    examples: list[Unconverted]
-
-
 def _refuse(attribute: Attribute, problem: str, key: str = "field") -> ContactInputError:
     return ContactInputError([FieldError(key, attribute.label, problem)])
-
-
-def _target_type(attribute: Attribute, to_type: str) -> str:
-    if not is_field_type(to_type):
-        raise _refuse(attribute, f'"{to_type}" is not a kind of field', "type")
-    if to_type == attribute.type:
-        raise _refuse(attribute, f"is already a {FieldType(to_type).label.lower()} field", "type")
-    return to_type
-
-
-def field_values_unconverted(*, attribute: Attribute, to_type: str) -> Iterator[Unconverted]:
-    """Every value of ``attribute`` that the ``to_type`` kind would refuse, in contact order.
-
-    Reads the values a few thousand at a time; each one is converted by the new kind, as
-    the job will (``Kind.convert``), so the preview and the job agree.
-    """
-    source, target = kind_for(attribute.type), kind_for(_target_type(attribute, to_type))
-    rows = (
-        Contact.objects.filter(traits__has_key=attribute.key)
-        .order_by("pk")
-        .values_list("pk", "phone", "user_id", f"traits__{attribute.key}")
-    )
-    for pk, phone, user_id, value in rows.iterator(chunk_size=5000):
-        try:
-            target.convert(value, source, label=attribute.label)
-        except CoercionError as exc:
-            yield Unconverted(pk, phone, user_id, value, exc.problem)
-
-
-def field_kind_change_preview(
-    *, attribute: Attribute, to_type: str, examples: int = 5
-) -> KindChangePreview:
-    """How many of the field's values would not convert to ``to_type``, with a few of them."""
-    to_type = _target_type(attribute, to_type)
-    found: list[Unconverted] = []
-    count = 0
-    for item in field_values_unconverted(attribute=attribute, to_type=to_type):
-        count += 1
-        if len(found) < examples:
-            found.append(item)
-    with_value = Contact.objects.filter(traits__has_key=attribute.key).count()
-    to_label = FieldType(to_type).label
-    return KindChangePreview(attribute.label, to_label, with_value, count, found)
 
 
 def _start(
@@ -150,7 +82,7 @@ def field_kind_change_start(*, actor: Actor, attribute_id: int, to_type: str) ->
     """Queue converting the field's values to ``to_type``; writes to it wait meanwhile."""
 
     def prepare(attribute: Attribute) -> dict:
-        _target_type(attribute, to_type)
+        kind_change_target(attribute, to_type)
         if attribute.indexed:
             raise _refuse(attribute, "is indexed: drop its index before changing its kind")
         attribute.changing = True
@@ -411,25 +343,6 @@ def field_change_run(
     change = job_run(FIELD_CHANGES, job_id=change_id, work=work, should_stop=should_stop)
     assert isinstance(change, FieldChange)
     return change
-
-
-def field_change_leftovers(change: FieldChange) -> Iterator[Unconverted]:
-    """The values a kind change kept aside, with the contact's phone and user id (if any)."""
-    leftovers = change.leftovers.order_by("contact_id").values_list("contact_id", "value")
-    source, target = kind_for(change.from_type), kind_for(change.to_type)
-    for start in range(0, change.unconverted or 0, 5000):
-        chunk = list(leftovers[start : start + 5000])
-        known = Contact.objects.in_bulk([pk for pk, _ in chunk], field_name="pk")
-        for pk, value in chunk:
-            contact = known.get(pk)
-            phone = contact.phone if contact else None
-            user_id = contact.user_id if contact else None
-            try:
-                target.convert(value, source, label=change.field_label)
-                problem = "converts now"  # a kind that has since learnt to read it
-            except CoercionError as exc:
-                problem = exc.problem
-            yield Unconverted(pk, phone, user_id, value, problem)
 
 
 FIELD_CHANGES = JobKind(

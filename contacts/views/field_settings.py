@@ -28,18 +28,20 @@ from contacts.fields import attribute_field, field_registry
 from contacts.http import HtmxHttpRequest
 from contacts.kinds import kind_for
 from contacts.models import Attribute, FieldChange, FieldType
+from contacts.selectors.field_values import (
+    field_change_leftovers,
+    field_kind_change_preview,
+    field_values_unconverted,
+)
 from contacts.selectors.fields import field_changes_recent, fields_overview
 from contacts.services import (
     Actor,
     ContactInputError,
     attribute_hide,
     attribute_update,
-    field_change_leftovers,
     field_delete_start,
     field_index_start,
-    field_kind_change_preview,
     field_kind_change_start,
-    field_values_unconverted,
 )
 from contacts.tables import FieldsTable
 from jobs.models import ACTIVE

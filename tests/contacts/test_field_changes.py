@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from contacts.fields import field_registry
 from contacts.models import Activity, Attribute, Contact, FieldChange, FieldChangeLeftover
+from contacts.selectors.field_values import field_change_leftovers, field_kind_change_preview
 from contacts.services import (
     Actor,
     ContactInputError,
@@ -19,11 +20,9 @@ from contacts.services import (
     contact_update,
 )
 from contacts.services.field_changes import (
-    field_change_leftovers,
     field_change_run,
     field_delete_start,
     field_index_start,
-    field_kind_change_preview,
     field_kind_change_start,
 )
 from tests.factories import make_contact
