@@ -56,6 +56,10 @@ class RenameForm(forms.Form):
 
     def __init__(self, *args: Any, attribute: Attribute, **kwargs: Any) -> None:
         super().__init__(*args, initial={"label": attribute.label}, **kwargs)
+        self.fields["label"].error_messages.update(
+            required=f"{attribute.label}: the new label is required",
+            max_length=f"{attribute.label}: a label is at most %(limit_value)d characters",
+        )
         self.helper = _inline_helper(
             reverse("contacts:field-rename", args=[attribute.pk]), "label", "Rename"
         )
@@ -87,6 +91,9 @@ class DeleteForm(forms.Form):
     def __init__(self, *args: Any, attribute: Attribute, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.attribute = attribute
+        self.fields["confirm"].error_messages["required"] = (
+            f'{attribute.label}: type "{attribute.key}" to delete this field'
+        )
         self.helper = _inline_helper(
             reverse("contacts:field-delete", args=[attribute.pk]),
             "confirm",
