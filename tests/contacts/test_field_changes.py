@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from bulkupload.mapping import SKIP, auto_map
 from contacts.fields import field_registry
 from contacts.models import Activity, Attribute, Contact, FieldChange, FieldChangeLeftover
 from contacts.selectors.field_values import field_change_leftovers, field_kind_change_preview
@@ -217,6 +218,8 @@ def test_hide_keeps_values_and_leaves_the_pickers(score):
     assert "score" not in [f.key for f in registry.pickable]
     assert registry["score"].hidden and "score" in registry
     assert Contact.objects.get(pk=contact.pk).traits["score"] == "9"
+    # CSV mapping: a column headed like it is skipped, not mapped nor made a new field.
+    assert auto_map(["Phone", "Score"], [["9800000001", "9"]], registry)[1] == SKIP
     attribute_hide(attribute_id=score.pk, hidden=False)
     assert "score" in [f.key for f in field_registry().pickable]
 
