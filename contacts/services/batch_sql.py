@@ -14,7 +14,10 @@ from typing import Any
 
 from django.db import connection
 
+from contacts.selectors.rows import select_in
 from contacts.services import copy_writer
+
+__all__ = ["execute_many", "insert_returning_ids", "insert_rows", "select_in", "update_by_id"]
 
 
 def insert_rows(
@@ -79,41 +82,3 @@ def execute_many(
     suffix = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     with connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({values}){suffix}", rows)
-
-
-def select_in(
-    model: type,
-    columns: Sequence[str],
-    column: str,
-    values: Sequence[Any],
-    *,
-    order_by: str | None = None,
-    lock: bool = False,
-) -> list[tuple[Any, ...]]:
-    """The ``columns`` of the rows whose ``column`` is one of ``values``, as the driver gives
-    them (no field converters); ``lock`` adds FOR UPDATE where the database has it.
-
-    ``filter(column__in=values)`` prepares every value through the field, one by one: for a
-    batch's reads that cost as much as planning its rows. These values are already stored
-    forms (E.164 phones, ids).
-    """
-    if not values:
-        return []
-    ops = connection.ops
-    table = ops.quote_name(model._meta.db_table)
-
-    def qualified(name: str) -> str:
-        return f"{table}.{ops.quote_name(model._meta.get_field(name).column)}"
-
-    placeholders = ", ".join(["%s"] * len(values))
-    sql = (
-        f"SELECT {', '.join(qualified(name) for name in columns)} FROM {table}"
-        f" WHERE {qualified(column)} IN ({placeholders})"
-    )
-    if order_by:
-        sql += f" ORDER BY {qualified(order_by)}"
-    if lock and connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(values))
-        return cursor.fetchall()

@@ -147,9 +147,6 @@ def _current_by_phone(phones: list[str]) -> dict[str, dict[str, Any]]:
     return existing
 
 
-_TRAITS_FROM_DB = Contact._meta.get_field("traits").from_db_value
-
-
 def _current_row(row: tuple[Any, ...]) -> dict[str, Any]:
     # A dict display, not dict(zip(...)): this runs once per row and is twice as fast.
     contact_id, phone, name, email, whatsapp_opted, opted_at, opt_in_source, traits, version = row
@@ -161,7 +158,8 @@ def _current_row(row: tuple[Any, ...]) -> dict[str, Any]:
         "whatsapp_opted": bool(whatsapp_opted),  # SQLite gives 0 or 1
         "opted_at": opted_at,  # as the driver gives it: written back unchanged
         "opt_in_source": opt_in_source,
-        "traits": _TRAITS_FROM_DB(traits, None, connection),
+        # The JSON field's from_db_value, less its checks: a str from the driver is decoded.
+        "traits": json.loads(traits) if isinstance(traits, str) else traits,
         "version": version,
     }
 
@@ -209,6 +207,8 @@ class _BatchWriter:
         self.tag_by_name = tag_by_name
         self.ops = connection.ops
         self.now = self.ops.adapt_datetimefield_value(timezone.now())
+        self._moment_in: Any = None
+        self._moment_out: Any = None
         self.updates: list[tuple[Any, ...]] = []
         self.links: list[tuple[int, int, Any]] = []
         self.activities: list[tuple[int, str, dict[str, Any]]] = []
@@ -257,7 +257,10 @@ class _BatchWriter:
             self._linked_and_recorded(new_ids[row.phone.e164], _CREATED, plan)
 
     def _moment(self, value: Any) -> Any:
-        return self.ops.adapt_datetimefield_value(value)
+        # Every row's opt-in stamp is the batch's one moment: adapted once.
+        if value is not self._moment_in:
+            self._moment_in, self._moment_out = value, self.ops.adapt_datetimefield_value(value)
+        return self._moment_out
 
     def _linked_and_recorded(self, contact_id: int, kind: str, plan: ChangePlan) -> None:
         tag_by_name, now = self.tag_by_name, self.now
