@@ -498,7 +498,9 @@ def test_existing_contacts_are_read_in_phone_order_and_locked_where_the_database
     reads = [
         q["sql"]
         for q in queries.captured_queries
-        if q["sql"].startswith("SELECT") and f"FROM {table}" in q["sql"] and " IN (" in q["sql"]
+        if q["sql"].startswith("SELECT")
+        and f"FROM {table}" in q["sql"]
+        and (" IN (" in q["sql"] or " = ANY(" in q["sql"])
     ]
     assert reads, queries.captured_queries
     locking = reads[0]
