@@ -112,14 +112,17 @@ def copy_insert_returning(
 
 def copy_update(model: type, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
     """UPDATE ``columns`` of the rows whose id ends each of ``rows`` (values in ``columns``'
-    order, then the id): one COPY and one ``UPDATE ... FROM`` the staging table."""
+    order, then the id): one COPY and one ``UPDATE ... FROM`` the staging table. An id named
+    twice ends with the values of its last row, as with ``executemany``."""
     if not rows:
         return
     table = _table(model)
     sets = ", ".join(f"{_column(model, c)} = stage.{_column(model, c)}" for c in columns)
     with connection.cursor() as cursor:
         stage = _staged(cursor, model, "changed", [*columns, "id"], rows)
+        # A row named twice takes its last values, as one UPDATE a row after the other would.
+        latest = f"(SELECT DISTINCT ON (id) * FROM {stage} ORDER BY id, ord DESC)"
         cursor.execute(
-            f"UPDATE {table} SET {sets} FROM {stage} AS stage WHERE {table}.id = stage.id"
+            f"UPDATE {table} SET {sets} FROM {latest} AS stage WHERE {table}.id = stage.id"
         )
         cursor.execute(f"DELETE FROM {stage}")
