@@ -34,23 +34,29 @@ def select_in(
     def qualified(name: str) -> str:
         return f"{table}.{ops.quote_name(model._meta.get_field(name).column)}"
 
+    names = ", ".join(qualified(name) for name in columns)
     if connection.vendor == "postgresql":
-        # One array parameter: psycopg parses a query of 1,000 placeholders anew on every
-        # call (it caches only short ones), about 35 µs a row.
-        condition, params = "= ANY(%s)", [list(values)]
+        # A join on the values as one array, so each is looked up in the column's b-tree
+        # index. Written as ``IN (...)`` (or ``= ANY(...)``) the planner may pick the phone's
+        # trigram index (GIN) for the equality instead: 30 s a batch once its pending list
+        # had grown, against 3 ms.
+        field = model._meta.get_field(column)
+        sql = (
+            f"SELECT {names} FROM {table} JOIN unnest(%s::{field.cast_db_type(connection)}[])"
+            f" AS batch (value) ON {qualified(column)} = batch.value WHERE TRUE"
+        )
+        params: list[Any] = [list(dict.fromkeys(values))]
     else:
-        condition, params = f"IN ({', '.join(['%s'] * len(values))})", list(values)
-    sql = (
-        f"SELECT {', '.join(qualified(name) for name in columns)} FROM {table}"
-        f" WHERE {qualified(column)} {condition}"
-    )
+        placeholders = ", ".join(["%s"] * len(values))
+        sql = f"SELECT {names} FROM {table} WHERE {qualified(column)} IN ({placeholders})"
+        params = list(values)
     for name, value in (equal or {}).items():
         sql += f" AND {qualified(name)} = %s"
         params.append(value)
     if order_by:
         sql += f" ORDER BY {qualified(order_by)}"
     if lock and connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
+        sql += f" FOR UPDATE OF {table}" if connection.vendor == "postgresql" else " FOR UPDATE"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
