@@ -8,13 +8,16 @@ from crispy_forms.bootstrap import FieldWithButtons, StrictButton
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Field, Layout, Row, Submit
 from django import forms
+from django.urls import reverse_lazy
 
 from bulkupload import csvfile
 from bulkupload.mapping import column_samples, mappable_fields
 from bulkupload.models import UploadJob
+from bulkupload.widgets import TagChip, UploadTagChoices
 from contacts.fields import FieldRegistry, attribute_key_for
 from contacts.kinds import DEFAULT_TYPE, TYPE_CHOICES, is_field_type
 from contacts.models import Tag
+from contacts.selectors import id_param
 
 DELIMITER_CHOICES = [(",", "Comma (,)"), (";", "Semicolon (;)"), ("tab", "Tab")]
 
@@ -251,9 +254,80 @@ class MappingForm(forms.Form):
 
 
 class TagsForm(forms.Form):
+    """The tags every contact of the file gets: the default tags ticked or not, and the
+    others chosen in the tag dialog (they arrive as chips)."""
+
     tags = forms.ModelMultipleChoiceField(
-        queryset=Tag.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+        queryset=Tag.objects.all(),
+        required=False,
+        widget=UploadTagChoices,
+        error_messages={
+            "invalid_choice": "Tags: tag %(value)s no longer exists; choose the tags again",
+            "invalid_pk_value": "Tags: “%(pk)s” is not a tag",
+        },
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        chosen = [pk for v in self["tags"].value() or [] if (pk := id_param(str(v))) is not None]
+        defaults = list(Tag.objects.filter(is_default=True))
+        others = list(Tag.objects.filter(pk__in=chosen, is_default=False))
+        # Only these are drawn; any tag is accepted (the dialog adds any).
+        widget = self.fields["tags"].widget
+        widget.choices = [(tag.pk, tag.name) for tag in (*defaults, *others)]
+        widget.default_ids = {tag.pk for tag in defaults}
+        self.helper = FormHelper()
+        self.helper.form_id = "tags-form"
+        self.helper.form_class = "bg-white border rounded p-3 mb-3"
+        self.helper.form_show_labels = False  # the widget's fieldsets have legends
+        self.helper.layout = Layout(
+            HTML(
+                "<p>The tags you choose are added to every contact in this file. Tags a "
+                "contact already has stay as they are.</p>"
+            ),
+            Field("tags", template="layout/bare_field.html"),
+            Div(
+                HTML(
+                    '<a class="btn btn-outline-secondary" '
+                    "href=\"{% url 'bulkupload:map' job.pk %}\">Back</a>"
+                ),
+                StrictButton("Continue to review", type="submit", css_class="btn-primary"),
+                css_class="d-flex gap-2",
+            ),
+        )
+
+
+def chip_for(tag: Tag) -> str:
+    """A tag chosen in the dialog, as the chip the tags form shows it."""
+    return TagChip(tag.name).render("tags", tag.pk)
+
+
+class TagSearchForm(forms.Form):
+    """The tag dialog's search box: lists the matching tags as you type (htmx)."""
+
+    q = forms.CharField(
+        label="Search tags",
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "id": "tag-search",
+                "class": "form-control mb-2",
+                "placeholder": "Type to search",
+                "autocomplete": "off",
+                "hx-get": reverse_lazy("bulkupload:tag_search"),
+                "hx-trigger": "input changed delay:250ms, search, load",
+                "hx-target": "#tag-results",
+            }
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # not a form: htmx sends it alone
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(Field("q", template="layout/bare_field.html"))
 
 
 class TagCreateForm(forms.Form):

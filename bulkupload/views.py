@@ -16,7 +16,15 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from bulkupload import csvfile, services, undoing
 from bulkupload.csvfile import CsvRefused
-from bulkupload.forms import FileFormatForm, MappingForm, TagCreateForm, TagsForm, UploadForm
+from bulkupload.forms import (
+    FileFormatForm,
+    MappingForm,
+    TagCreateForm,
+    TagSearchForm,
+    TagsForm,
+    UploadForm,
+    chip_for,
+)
 from bulkupload.mapping import RowPlanner
 from bulkupload.models import UploadJob, UploadUndo
 from contacts.csv_cells import csv_lines
@@ -194,13 +202,10 @@ def upload_tags(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.upload_job_set_tags(job=job, tags=form.cleaned_data["tags"])
         return redirect("bulkupload:review", pk=job.pk)
-    chosen = list(Tag.objects.filter(pk__in=job.tag_ids))
     context = {
         "job": job,
         "form": form,
-        "default_tags": list(Tag.objects.filter(is_default=True)),
-        "chosen_custom": [t for t in chosen if not t.is_default],
-        "chosen_ids": {t.pk for t in chosen},
+        "search_form": TagSearchForm(),
         "create_form": TagCreateForm(),
         "step": 3,
     }
@@ -222,7 +227,7 @@ def tag_search(request: HtmxHttpRequest) -> HttpResponse:
 @permission_required(UPLOAD, raise_exception=True)
 def tag_chip(request: HtmxHttpRequest, tag_id: int) -> HttpResponse:
     tag = get_object_or_404(Tag, pk=tag_id)
-    return render(request, "bulkupload/upload_tags.html#tag-chip", {"tag": tag})
+    return HttpResponse(chip_for(tag))
 
 
 @require_POST
@@ -237,7 +242,7 @@ def tag_new(request: HtmxHttpRequest) -> HttpResponse:
         except ContactInputError as exc:
             error = exc.message
         else:
-            return render(request, "bulkupload/upload_tags.html#tag-chip", {"tag": tag})
+            return HttpResponse(chip_for(tag))
     else:
         error = "; ".join(e for errors in form.errors.values() for e in errors)
     response = HttpResponse(escape(f"Tag: {error}") if error else "")

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import push_url, replace_url
 from django_tables2 import RequestConfig
 
+from contacts.column_forms import ColumnsForm
 from contacts.fields import FieldRegistry, field_registry
 from contacts.forms import (
     BULK_PERMISSIONS,
@@ -110,7 +111,7 @@ def list_context(
     }
     RequestConfig(request, paginate=paginate).configure(table)
     visible = {f.key for f in columns}
-    return {
+    context = {
         "query": query,
         "registry": registry,
         "columns": columns,
@@ -133,6 +134,13 @@ def list_context(
         "can_add": request.user.has_perm("contacts.add_contact"),
         "can_save_views": request.user.has_perm("contacts.add_savedview"),
     }
+    context["columns_form"] = ColumnsForm(
+        registry=registry,
+        shown=columns,
+        hidden=context["hidden_fields"],
+        initial={"next": context["current_url"]},
+    )
+    return context
 
 
 def filter_bar_groups(query: ListQuery) -> list[dict[str, Any]]:

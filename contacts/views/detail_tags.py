@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from contacts import selectors, services
+from contacts.detail_forms import TagAddForm
 from contacts.http import HtmxHttpRequest
 from contacts.models import Contact, Tag, tag_key
 
@@ -23,19 +24,25 @@ TEMPLATE = "contacts/contact_detail.html"
 CHANGED_EVENT = "contact-changed"
 
 
-def tags_context(request: HtmxHttpRequest, contact: Contact, **extra: Any) -> dict[str, Any]:
+def tags_context(
+    request: HtmxHttpRequest, contact: Contact, *, form: TagAddForm | None = None
+) -> dict[str, Any]:
     """What the ``tags`` partial needs; ``contact.tags`` should be prefetched."""
     return {
         "contact": contact,
         "contact_tags": list(contact.tags.all()),
         "can_edit_tags": request.user.has_perm("contacts.change_contact"),
-        **extra,
+        "tag_form": form or TagAddForm(contact_pk=contact.pk),
     }
 
 
-def _render_tags(request: HtmxHttpRequest, pk: int, *, changed: bool, **extra: Any):
+def _render_tags(
+    request: HtmxHttpRequest, pk: int, *, changed: bool, form: TagAddForm | None = None
+) -> HttpResponse:
     contact = selectors.contact_page_contact(pk=pk)
-    response = render(request, f"{TEMPLATE}#tags", tags_context(request, contact, **extra))
+    # After a change the input is empty again and keeps the focus, for the next tag.
+    form = form or TagAddForm(contact_pk=pk, focus=True)
+    response = render(request, f"{TEMPLATE}#tags", tags_context(request, contact, form=form))
     if changed:
         trigger_client_event(response, CHANGED_EVENT)
     return response
@@ -50,9 +57,10 @@ def _exists_or_404(pk: int) -> None:
 @permission_required("contacts.change_contact", raise_exception=True)
 def tag_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _exists_or_404(pk)
-    name = " ".join(request.POST.get("name", "").split())
-    if not name:
-        return _render_tags(request, pk, changed=False, tag_error="Tags: type a tag name")
+    form = TagAddForm(request.POST, contact_pk=pk)
+    if not form.is_valid():
+        return _render_tags(request, pk, changed=False, form=form)
+    name = form.cleaned_data["name"]
     exists = Tag.objects.filter(name_key=tag_key(name)).exists()
     if not exists and not request.user.has_perm("contacts.add_tag"):
         raise PermissionDenied
@@ -61,10 +69,9 @@ def tag_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             actor=services.Actor.web(request.user), contact_id=pk, names=[name]
         )
     except services.ContactInputError as exc:
-        return _render_tags(
-            request, pk, changed=False, tag_error=str(exc.errors[0]), tag_value=name
-        )
-    return _render_tags(request, pk, changed=bool(added), focus_tag_input=True)
+        form.add_error("name", str(exc.errors[0]))
+        return _render_tags(request, pk, changed=False, form=form)
+    return _render_tags(request, pk, changed=bool(added))
 
 
 @require_POST
@@ -74,7 +81,7 @@ def tag_remove(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     removed = services.contact_tags_remove(
         actor=services.Actor.web(request.user), contact_id=pk, names=[request.POST.get("name", "")]
     )
-    return _render_tags(request, pk, changed=bool(removed), focus_tag_input=True)
+    return _render_tags(request, pk, changed=bool(removed))
 
 
 @require_GET

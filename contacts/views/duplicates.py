@@ -6,7 +6,6 @@ removes contacts, so merging and unmerging need ``delete_contact`` (Managers).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,8 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRefresh
 
 from contacts.field_editor import request_time_zone
-from contacts.fields import Field, field_registry
+from contacts.fields import Field, FieldRegistry, field_registry
 from contacts.http import HtmxHttpRequest
+from contacts.merge_forms import MergeForm, PickRow, SurvivorForm
 from contacts.models import Contact
 from contacts.selectors.duplicates import duplicate_groups_page, duplicate_scan_latest
 from contacts.services import (
@@ -78,65 +78,61 @@ def _ids(data: Any) -> list[int]:
 @permission_required("contacts.delete_contact", raise_exception=True)
 def merge(request: HtmxHttpRequest) -> HttpResponse:
     """Choose the survivor and, field by field, the winning value; then merge."""
-    data = request.POST if request.method == "POST" else request.GET
-    contacts = list(Contact.objects.filter(pk__in=_ids(data)).order_by("pk"))
+    chosen = SurvivorForm(request.POST if request.method == "POST" else request.GET)
+    chosen.is_valid()  # a survivor that is not one of the contacts falls back to the first
+    ids = chosen.cleaned_data.get("ids") or []
+    contacts = list(Contact.objects.filter(pk__in=ids).order_by("pk"))
     if len(contacts) < 2:
         raise Http404("Choose at least two contacts that still exist")
-    survivor = next((c for c in contacts if str(c.pk) == data.get("survivor")), contacts[0])
+    wanted = chosen.cleaned_data.get("survivor")
+    survivor = next((c for c in contacts if c.pk == wanted), contacts[0])
     others = [c for c in contacts if c.pk != survivor.pk]
-    if request.method == "POST":
-        picks = {
-            key.removeprefix("pick_"): int(value)
-            for key, value in request.POST.items()
-            if key.startswith("pick_") and value.isdigit()
-        }
-        versions = {
-            int(key.removeprefix("version_")): int(value)
-            for key, value in request.POST.items()
-            if key.startswith("version_") and value.isdigit()
-        }
+    registry = field_registry()
+    choices = merge_choices(survivor, others, registry)
+    form = MergeForm(
+        request.POST if request.method == "POST" else None,
+        survivor=survivor,
+        others=others,
+        rows=_pick_rows(request, choices, registry),
+        defaults={choice.key: choice.default for choice in choices},
+    )
+    if form.is_valid():
         try:
             contacts_merge(
                 actor=Actor.web(request.user),
                 survivor_id=survivor.pk,
                 other_ids=[c.pk for c in others],
-                picks=picks,
-                expected_versions=versions,
+                picks=form.cleaned_data["picks"],
+                expected_versions=form.versions(),
             )
         except MergeRefused as exc:
             messages.error(request, exc.message)
         else:
             messages.success(request, f"Merged {len(others)} contact(s) into this one.")
             return redirect("contacts:detail", survivor.pk)
-    context = {
-        "contacts": [survivor, *others],
-        "survivor": survivor,
-        "choices": _choice_rows(request, survivor, others),
-    }
-    return render(request, "contacts/merge.html", context)
+    survivor_form = SurvivorForm(
+        initial={"ids": [c.pk for c in contacts], "survivor": survivor.pk},
+        contacts=[survivor, *others],
+    )
+    return render(request, "contacts/merge.html", {"survivor_form": survivor_form, "form": form})
 
 
-@dataclass(frozen=True, slots=True)
-class ChoiceCell:
-    contact_id: int
-    shown: str  # "" for no value
-    checked: bool
-
-
-def _choice_rows(
-    request: HtmxHttpRequest, survivor: Contact, others: list[Contact]
-) -> list[tuple[MergeChoice, list[ChoiceCell]]]:
+def _pick_rows(
+    request: HtmxHttpRequest, choices: list[MergeChoice], registry: FieldRegistry
+) -> list[PickRow]:
     """Each differing field with its values side by side, shown as everywhere else."""
-    registry, tz = field_registry(), request_time_zone(request.COOKIES)
-    rows = []
-    for choice in merge_choices(survivor, others, registry):
-        target = registry.get(choice.key)
-        cells = [
-            ChoiceCell(pk, _shown(target, value, tz), pk == choice.default)
-            for pk, value in choice.values.items()
-        ]
-        rows.append((choice, cells))
-    return rows
+    tz = request_time_zone(request.COOKIES)
+    return [
+        (
+            choice.key,
+            choice.label,
+            [
+                (pk, _shown(registry.get(choice.key), value, tz))
+                for pk, value in choice.values.items()
+            ],
+        )
+        for choice in choices
+    ]
 
 
 def _shown(target: Field | None, value: Any, tz: ZoneInfo) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from contacts import services
+from contacts.column_forms import ColumnsForm
 from contacts.fields import field_registry
 from contacts.forms import SavedViewForm
 from contacts.http import HtmxHttpRequest
@@ -32,11 +33,15 @@ LIST_CHANGED = "list-changed"
 def columns_save(request: HtmxHttpRequest) -> HttpResponse:
     """Save the ticked columns in the order given; the list reloads itself on the event."""
     registry = field_registry()
-    columns = columns_from_keys(request.POST.getlist("columns"), registry)
+    form = ColumnsForm(request.POST, registry=registry)
+    if not form.is_valid():
+        problems = "; ".join(e for errors in form.errors.values() for e in errors)
+        return HttpResponseBadRequest(f"Columns: {problems}", content_type="text/plain")
+    columns = columns_from_keys(form.cleaned_data["columns"], registry)
     services.list_preference_save(user=request.user, columns=[f.key for f in columns])
     if request.htmx:
         return trigger_client_event(HttpResponse(status=204), LIST_CHANGED)
-    return redirect(_same_site(request, request.POST.get("next", "")) or reverse("contacts:list"))
+    return redirect(_same_site(request, form.cleaned_data["next"]) or reverse("contacts:list"))
 
 
 def _same_site(request: HtmxHttpRequest, url: str) -> str:

@@ -262,3 +262,37 @@ def test_job_page_says_the_import_goes_on_only_while_it_does(editor_client):
     assert "the import goes on in the background" in editor_client.get(url).content.decode()
     UploadJob.objects.filter(pk=job.pk).update(status=UploadJob.Status.COMPLETED)
     assert "the import goes on in the background" not in editor_client.get(url).content.decode()
+
+
+def test_tags_step_names_a_tag_that_no_longer_exists(editor_client):
+    lead = TagFactory(name="Lead", is_default=True)
+    upload(editor_client, GOOD)
+    job = UploadJob.objects.get()
+    response = editor_client.post(
+        reverse("bulkupload:tags", args=[job.pk]), {"tags": [lead.pk, 999999]}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Tags: tag 999999 no longer exists; choose the tags again" in page
+    assert (
+        f'value="{lead.pk}" class="form-check-input" aria-invalid="true" id="tag-{lead.pk}" checked'
+        in page
+    )
+    job.refresh_from_db()
+    assert job.tag_ids == []
+
+
+def test_tags_step_shows_the_chosen_tags_as_chips_and_the_default_ones_as_checkboxes(
+    editor_client,
+):
+    lead = TagFactory(name="Lead", is_default=True)
+    fair = TagFactory(name="Wedding Fair")
+    upload(editor_client, GOOD)
+    job = UploadJob.objects.get()
+    editor_client.post(reverse("bulkupload:tags", args=[job.pk]), {"tags": [fair.pk]})
+    page = editor_client.get(reverse("bulkupload:tags", args=[job.pk])).content.decode()
+    chips = page.split('id="chosen-tags"')[1].split("</div>")[0]
+    assert f'value="{fair.pk}" class="form-check-input me-1" form="tags-form" checked' in chips
+    assert "Wedding Fair" in chips and "Lead" not in chips
+    assert f'id="tag-{lead.pk}">' in page  # not ticked
+    assert 'id="tag-search"' in page and 'hx-get="/uploads/tags/search/"' in page

@@ -490,6 +490,19 @@ def test_adding_an_empty_or_too_long_tag_is_explained(editor_client, ajmal):
     assert ajmal.tags.count() == 0
 
 
+def test_a_refused_tag_stays_typed_and_marked_and_an_added_one_clears_the_input(
+    editor_client, ajmal
+):
+    refused = html(editor_client.post(f"/contacts/{ajmal.pk}/tags/add/", {"name": "x" * 120}))
+    assert f'value="{"x" * 120}"' in refused
+    assert 'aria-invalid="true" aria-describedby="id_name_error"' in refused
+    assert 'id="id_name_error" role="alert"' in refused and "data-focus" not in refused
+    added = html(editor_client.post(f"/contacts/{ajmal.pk}/tags/add/", {"name": "VIP"}))
+    combobox = added.split('id="tag-input"')[0].rsplit("<input", 1)[1]
+    assert 'role="combobox"' in combobox and "value=" not in combobox
+    assert 'data-focus=""' in added.split('id="tag-input"')[1].split(">")[0]
+
+
 def test_removing_a_tag(editor_client, editor):
     contact = make_contact(tags=["VIP", "Cold Lead"])
     response = editor_client.post(f"/contacts/{contact.pk}/tags/remove/", {"name": "vip"}, **HX)

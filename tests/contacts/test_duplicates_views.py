@@ -113,6 +113,42 @@ def test_a_contact_changed_since_the_merge_page_refuses_the_merge(manager_client
     assert Contact.objects.count() == 2
 
 
+def test_a_pick_that_is_none_of_the_contacts_values_is_named_and_nothing_merges(
+    manager_client, pair
+):
+    survivor, other = pair
+    third = make_contact(phone_number="9700000003", name="Someone else")
+    response = manager_client.post(
+        MERGE, {"ids": [survivor.pk, other.pk], "survivor": survivor.pk, "pick_city": third.pk}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "City: choose one of the contacts&#x27; values" in page
+    assert 'data-testid="merge-fields"' in page  # the table again, to pick once more
+    assert Contact.objects.count() == 3
+
+
+def test_choosing_the_other_survivor_redraws_the_table_around_it(manager_client, pair):
+    survivor, other = pair
+    page = manager_client.get(
+        MERGE, {"ids": [survivor.pk, other.pk], "survivor": other.pk}
+    ).content.decode()
+    assert f'<option value="{other.pk}" selected>' in page
+    assert f"Merge into #{other.pk}" in page
+    # Each differing field defaults to the new survivor's value.
+    city = page.split('data-field="city"')[1].split("</tr>")[0]
+    assert f'value="{other.pk}" class="form-check-input" checked' in city
+    assert f'value="{survivor.pk}" class="form-check-input">' in city
+
+
+def test_a_survivor_that_is_not_one_of_the_contacts_falls_back_to_the_first(manager_client, pair):
+    survivor, other = pair
+    page = manager_client.get(
+        MERGE, {"ids": [survivor.pk, other.pk], "survivor": "x"}
+    ).content.decode()
+    assert f"Merge into #{survivor.pk}" in page
+
+
 def test_unmerge_from_the_survivors_timeline(manager_client, pair):
     survivor, other = pair
     entry = contacts_merge(actor=Actor.system(), survivor_id=survivor.pk, other_ids=[other.pk])

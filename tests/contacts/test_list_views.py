@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -160,6 +161,18 @@ def test_columns_preference_is_saved_in_order_and_used(editor_client, editor):
     assert html.index('data-field="city"') < html.index('data-field="name"')
     assert 'data-field="email"' not in html.split('id="columns-panel"')[0]
     assert "Pune" in html
+
+
+def test_columns_panel_lists_the_shown_columns_ticked_first_then_the_others(editor_client, editor):
+    AttributeFactory(key="city", label="City", type=FieldType.NUMBER)
+    ListPreference.objects.create(user=editor, columns=["city", "name"])
+    panel = editor_client.get(LIST).content.decode().split('id="columns-panel"')[1]
+    rows = re.findall(r'<li [^>]*data-column="([^"]+)"', panel)
+    assert rows[:3] == ["city", "name", "phone"] and "email" in rows
+    assert 'value="city" class="form-check-input m-0" id="col-city" checked' in panel
+    assert 'value="phone" class="form-check-input m-0" id="col-phone">' in panel
+    assert 'for="col-city">City <span class="small text-body-secondary">(number)</span>' in panel
+    assert 'id="columns-form"' in panel and 'hx-post="/list/columns/"' in panel
 
 
 def test_saved_view_save_share_and_open(editor_client, editor):

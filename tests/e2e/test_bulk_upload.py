@@ -80,6 +80,8 @@ def test_messy_file_through_the_wizard(
     page.screenshot(path=screenshot_dir / "3-tags-popup.png", full_page=True)
     dialog.get_by_role("button", name="Done").click()
     dialog.wait_for(state="hidden")
+    expect(page.locator(".modal-backdrop")).to_have_count(0)
+    page.screenshot(path=screenshot_dir / "3-tags.png", full_page=True)
     page.get_by_role("button", name="Continue to review").click()
 
     page.get_by_role("heading", name="Review and confirm").wait_for()
