@@ -34,7 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "var" / "bench"
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgres://postgres@127.0.0.1:5432/ch_bench_import"
+PG_DB = os.environ.get("BENCH_IMPORT_DB", "ch_bench_import")  # another name: run beside others
+PG_URL = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
 MAPS = [
     "--map", "Signed Up=Signed Up:datetime",
     "--map", "Last Order=Last Order:datetime",
@@ -76,8 +77,8 @@ def environment(database: str) -> dict[str, str]:
         import psycopg
 
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS ch_bench_import")
-            conn.execute("CREATE DATABASE ch_bench_import")
+            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
+            conn.execute(f"CREATE DATABASE {PG_DB}")
         env |= {"DATABASE_URL": PG_URL, "MEDIA_ROOT": str(BENCH / "pg-media")}
     return env
 
@@ -209,6 +210,7 @@ def main() -> None:
     python = str(ROOT / ".venv" / "bin" / "python")
     run([python, "manage.py", "migrate", "--noinput", "-v0"], env)
     print(f"{args.database}, {args.rows:,} rows, {first.stat().st_size / 1e6:.1f} MB file")
+    print(f"load average at start: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("CPU is the importing process's own (user + system); on PostgreSQL the server's")
     print("work is not in it. x floor compares wall times.\n")
     print("| run | wall s | CPU s | rows/s (wall) | x floor | peak RSS MB |")
@@ -233,6 +235,7 @@ def main() -> None:
         print(f"| {label} | {seconds:.1f} | {cpu:.1f} | {args.rows / seconds:,.0f} "
               f"| {seconds / floor_seconds:.1f} | {rss} |", flush=True)  # fmt: skip
         print(out.strip().splitlines()[-1], file=sys.stderr, flush=True)
+    print(f"\nload average at end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

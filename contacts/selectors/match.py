@@ -18,6 +18,7 @@ from django.db.models import Q
 from contacts.errors import ContactConflict
 from contacts.models import Contact, ContactAlias
 from contacts.phones import Phone
+from contacts.selectors.rows import select_in
 
 
 def contact_match(
@@ -104,14 +105,19 @@ def pick_match[C](
 def contacts_by_phone_alias(phones: list[str]) -> dict[str, int]:
     """The survivors' ids of merged-away ``phones`` (E.164), by phone: the batch writer's
     set-wise form of the alias rule above."""
-    rows = ContactAlias.objects.filter(kind=ContactAlias.Kind.PHONE, value__in=phones)
-    return dict(rows.values_list("value", "contact_id"))
+    return _aliases(ContactAlias.Kind.PHONE, phones)
 
 
 def contacts_by_user_id_alias(user_ids: list[str]) -> dict[str, int]:
     """The survivors' ids of merged-away ``user_ids``, by user id (set-wise, as above)."""
-    rows = ContactAlias.objects.filter(kind=ContactAlias.Kind.USER_ID, value__in=user_ids)
-    return dict(rows.values_list("value", "contact_id"))
+    return _aliases(ContactAlias.Kind.USER_ID, user_ids)
+
+
+def _aliases(kind: str, values: list[str]) -> dict[str, int]:
+    # Plain SQL: ``filter(value__in=...)`` prepares each of a batch's 1,000 values through
+    # the field, which cost about 30 ms a batch, more than the query.
+    columns = ("value", "contact_id")
+    return dict(select_in(ContactAlias, columns, "value", values, equal={"kind": str(kind)}))
 
 
 def contact_id_resolve(contact_id: int) -> int | None:

@@ -9,6 +9,7 @@ whole batch, and carries the plans out with a fixed number of statements per bat
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from contacts.models import Activity, Contact, ContactTag, Tag, tag_key
 from contacts.phones import Phone
 from contacts.selectors.match import contacts_by_phone_alias
 from contacts.services.actor import Actor
+from contacts.services.batch_sql import insert_returning_ids, insert_rows, select_in, update_by_id
 from contacts.services.plan import ChangePlan, OptIn, plan_change, tags_by_key
 from contacts.services.retry import retry_on_integrity_error
 from contacts.services.tags import clean_tag_names, tags_get_or_create
@@ -40,6 +42,7 @@ _IMPORT_ACTIVITY_INSERT = (
     *("contact_id", "created_at", "kind", "source", "actor_user_id", "actor_api_key_id"),
     *("upload_job_id", "changes"),
 )
+_UPDATE_COLUMNS = (*_IMPORT_COLUMNS, *_OPT_IN_COLUMNS, "traits", "version", "updated_at")
 _CONTACT_DEFAULTS = {"name": "", "email": "", "whatsapp_opted": False}
 _CREATED, _UPDATED = str(Activity.Kind.CREATED), str(Activity.Kind.UPDATED)
 
@@ -144,9 +147,6 @@ def _current_by_phone(phones: list[str]) -> dict[str, dict[str, Any]]:
     return existing
 
 
-_TRAITS_FROM_DB = Contact._meta.get_field("traits").from_db_value
-
-
 def _current_row(row: tuple[Any, ...]) -> dict[str, Any]:
     # A dict display, not dict(zip(...)): this runs once per row and is twice as fast.
     contact_id, phone, name, email, whatsapp_opted, opted_at, opt_in_source, traits, version = row
@@ -158,7 +158,8 @@ def _current_row(row: tuple[Any, ...]) -> dict[str, Any]:
         "whatsapp_opted": bool(whatsapp_opted),  # SQLite gives 0 or 1
         "opted_at": opted_at,  # as the driver gives it: written back unchanged
         "opt_in_source": opt_in_source,
-        "traits": _TRAITS_FROM_DB(traits, None, connection),
+        # The JSON field's from_db_value, less its checks: a str from the driver is decoded.
+        "traits": json.loads(traits) if isinstance(traits, str) else traits,
         "version": version,
     }
 
@@ -205,8 +206,9 @@ class _BatchWriter:
         self.actor = actor
         self.tag_by_name = tag_by_name
         self.ops = connection.ops
-        self.adapt_json = self.ops.adapt_json_value
         self.now = self.ops.adapt_datetimefield_value(timezone.now())
+        self._moment_in: Any = None
+        self._moment_out: Any = None
         self.updates: list[tuple[Any, ...]] = []
         self.links: list[tuple[int, int, Any]] = []
         self.activities: list[tuple[int, str, dict[str, Any]]] = []
@@ -221,7 +223,7 @@ class _BatchWriter:
                 columns.get("whatsapp_opted", current["whatsapp_opted"]),
                 self._moment(columns["opted_at"]) if "opted_at" in columns else current["opted_at"],
                 columns.get("opt_in_source", current["opt_in_source"]),
-                self.adapt_json(traits, None),
+                json.dumps(traits),
                 current["version"] + 1,
                 self.now,
                 contact_id,
@@ -232,32 +234,33 @@ class _BatchWriter:
     def create(self, created: list[tuple[ImportRow, ChangePlan]]) -> None:
         if not created:
             return
-        adapt_json = self.adapt_json
-        execute_many(
+        dumps, now, moment = json.dumps, self.now, self._moment
+        new_ids = insert_returning_ids(
             Contact,
             _IMPORT_CONTACT_INSERT,
             [
                 (
                     *(plan.columns[key] for key in ("phone", "country_code", "phone_number")),
                     *(plan.columns.get(key, _CONTACT_DEFAULTS[key]) for key in _IMPORT_COLUMNS),
-                    self._moment(plan.columns.get("opted_at")),
+                    moment(plan.columns.get("opted_at")),
                     plan.columns.get("opt_in_source", ""),
-                    adapt_json(plan.traits, None),
-                    self.now,
-                    self.now,
+                    dumps(plan.traits),
+                    now,
+                    now,
                     1,
                 )
                 for _, plan in created
             ],
-        )
-        new_ids = dict(
-            select_in(Contact, ("phone", "id"), "phone", [row.phone.e164 for row, _ in created])
+            key="phone",
         )
         for row, plan in created:
             self._linked_and_recorded(new_ids[row.phone.e164], _CREATED, plan)
 
     def _moment(self, value: Any) -> Any:
-        return self.ops.adapt_datetimefield_value(value)
+        # Every row's opt-in stamp is the batch's one moment: adapted once.
+        if value is not self._moment_in:
+            self._moment_in, self._moment_out = value, self.ops.adapt_datetimefield_value(value)
+        return self._moment_out
 
     def _linked_and_recorded(self, contact_id: int, kind: str, plan: ChangePlan) -> None:
         tag_by_name, now = self.tag_by_name, self.now
@@ -267,91 +270,19 @@ class _BatchWriter:
 
     def flush(self) -> None:
         """Run the gathered UPDATEs and INSERTs of tag links and activity entries."""
-        ops = self.ops
-        if self.updates:
-            table = ops.quote_name(Contact._meta.db_table)
-            columns = ", ".join(
-                f"{ops.quote_name(c)} = %s"
-                for c in (*_IMPORT_COLUMNS, *_OPT_IN_COLUMNS, "traits", "version", "updated_at")
-            )
-            with connection.cursor() as cursor:
-                cursor.executemany(f"UPDATE {table} SET {columns} WHERE id = %s", self.updates)
-        execute_many(
+        update_by_id(Contact, _UPDATE_COLUMNS, self.updates)
+        insert_rows(
             ContactTag, ("contact_id", "tag_id", "created_at"), self.links, ignore_conflicts=True
         )
-        actor = self.actor
+        actor, now, dumps = self.actor, self.now, json.dumps
         user = actor.user if actor.user is not None and actor.user.is_authenticated else None
         who = (actor.source, user.pk if user else None, actor.api_key.pk if actor.api_key else None)
-        execute_many(
+        job_id = actor.upload_job_id
+        insert_rows(
             Activity,
             _IMPORT_ACTIVITY_INSERT,
             [
-                (
-                    contact_id,
-                    self.now,
-                    kind,
-                    *who,
-                    actor.upload_job_id,
-                    ops.adapt_json_value(entry, None),
-                )
+                (contact_id, now, kind, *who, job_id, dumps(entry))
                 for contact_id, kind, entry in self.activities
             ],
         )
-
-
-def execute_many(
-    model: type, columns: Sequence[str], rows: list[tuple[Any, ...]], *, ignore_conflicts=False
-) -> None:
-    """INSERT prepared rows with one executemany.
-
-    ``bulk_create`` builds and compiles a model instance per row, which costs more than the
-    database's work at 500,000 rows; the values here are already adapted for the database.
-    """
-    if not rows:
-        return
-
-    ops = connection.ops
-    table = ops.quote_name(model._meta.db_table)
-    names = ", ".join(ops.quote_name(model._meta.get_field(c).column) for c in columns)
-    values = ", ".join(["%s"] * len(columns))
-    suffix = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({values}){suffix}", rows)
-
-
-def select_in(
-    model: type,
-    columns: Sequence[str],
-    column: str,
-    values: Sequence[Any],
-    *,
-    order_by: str | None = None,
-    lock: bool = False,
-) -> list[tuple[Any, ...]]:
-    """The ``columns`` of the rows whose ``column`` is one of ``values``, as the driver gives
-    them (no field converters); ``lock`` adds FOR UPDATE where the database has it.
-
-    ``filter(column__in=values)`` prepares every value through the field, one by one: for a
-    batch's reads that cost as much as planning its rows. These values are already stored
-    forms (E.164 phones, ids).
-    """
-    if not values:
-        return []
-    ops = connection.ops
-    table = ops.quote_name(model._meta.db_table)
-
-    def qualified(name: str) -> str:
-        return f"{table}.{ops.quote_name(model._meta.get_field(name).column)}"
-
-    placeholders = ", ".join(["%s"] * len(values))
-    sql = (
-        f"SELECT {', '.join(qualified(name) for name in columns)} FROM {table}"
-        f" WHERE {qualified(column)} IN ({placeholders})"
-    )
-    if order_by:
-        sql += f" ORDER BY {qualified(order_by)}"
-    if lock and connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(values))
-        return cursor.fetchall()

@@ -498,7 +498,9 @@ def test_existing_contacts_are_read_in_phone_order_and_locked_where_the_database
     reads = [
         q["sql"]
         for q in queries.captured_queries
-        if q["sql"].startswith("SELECT") and f"FROM {table}" in q["sql"] and " IN (" in q["sql"]
+        if q["sql"].startswith("SELECT")
+        and f"FROM {table}" in q["sql"]
+        and (" IN (" in q["sql"] or " JOIN unnest(" in q["sql"])
     ]
     assert reads, queries.captured_queries
     locking = reads[0]
@@ -508,21 +510,22 @@ def test_existing_contacts_are_read_in_phone_order_and_locked_where_the_database
     ]
     order = locking.split(" ORDER BY ", 1)[1].split(" ", 1)[0]
     assert order in (f"{table}.{phone}", str(selected.index(f"{table}.{phone}") + 1))
-    assert locking.endswith(" FOR UPDATE") == connection.features.has_select_for_update
+    locked = locking.endswith((" FOR UPDATE", f" FOR UPDATE OF {table}"))
+    assert locked == connection.features.has_select_for_update
 
 
 @pytest.mark.django_db
 def test_a_failed_insert_is_retried_and_then_raised(monkeypatch):
-    real = imports.execute_many
+    real = imports.insert_returning_ids
     failures = {"left": 1}
 
-    def flaky(model: type, *args: Any, **kwargs: Any) -> None:
+    def flaky(model: type, *args: Any, **kwargs: Any) -> dict[Any, int]:
         if model is Contact and failures["left"]:
             failures["left"] -= 1
             raise IntegrityError("concurrent insert")
-        real(model, *args, **kwargs)
+        return real(model, *args, **kwargs)
 
-    monkeypatch.setattr(imports, "execute_many", flaky)
+    monkeypatch.setattr(imports, "insert_returning_ids", flaky)
     rows = [row("9800000001", {"name": "Asha"}, {}, ("VIP",))]
     assert services.contacts_import_batch(actor=Actor.system(), rows=rows) == [CREATED]
     assert Contact.objects.get().name == "Asha"
@@ -540,7 +543,7 @@ def test_a_failed_insert_is_retried_and_then_raised(monkeypatch):
     connection.vendor != "postgresql", reason="needs a second connection committing meanwhile"
 )
 def test_a_contact_inserted_concurrently_is_found_on_the_retry(monkeypatch):
-    real = imports.execute_many
+    real = imports.insert_returning_ids
     inserted = threading.Event()
 
     def insert_elsewhere() -> None:
@@ -550,14 +553,14 @@ def test_a_contact_inserted_concurrently_is_found_on_the_retry(monkeypatch):
             connections.close_all()
             inserted.set()
 
-    def racing(model: type, *args: Any, **kwargs: Any) -> None:
+    def racing(model: type, *args: Any, **kwargs: Any) -> dict[Any, int]:
         if model is Contact and not inserted.is_set():
             thread = threading.Thread(target=insert_elsewhere)
             thread.start()
             thread.join(timeout=30)
-        real(model, *args, **kwargs)
+        return real(model, *args, **kwargs)
 
-    monkeypatch.setattr(imports, "execute_many", racing)
+    monkeypatch.setattr(imports, "insert_returning_ids", racing)
     rows = [row("9800000001", {"name": "Asha"}), row("9800000002", {"name": "Ravi"}, {}, ("T",))]
     outcomes = services.contacts_import_batch(actor=Actor.system(), rows=rows)
     assert outcomes == [CREATED, UPDATED]

@@ -1,0 +1,62 @@
+"""Rows read by a list of values with one plain SQL statement (the batch writers' reads)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import connection
+
+
+def select_in(
+    model: type,
+    columns: Sequence[str],
+    column: str,
+    values: Sequence[Any],
+    *,
+    order_by: str | None = None,
+    lock: bool = False,
+    equal: Mapping[str, Any] | None = None,
+) -> list[tuple[Any, ...]]:
+    """The ``columns`` of the rows whose ``column`` is one of ``values``, as the driver gives
+    them (no field converters); ``equal`` adds ``column = value`` conditions; ``lock`` adds FOR
+    UPDATE where the database has it.
+
+    ``filter(column__in=values)`` prepares every value through the field, one by one: for a
+    batch's reads that cost as much as planning its rows. These values are already stored
+    forms (E.164 phones, ids).
+    """
+    if not values:
+        return []
+    ops = connection.ops
+    table = ops.quote_name(model._meta.db_table)
+
+    def qualified(name: str) -> str:
+        return f"{table}.{ops.quote_name(model._meta.get_field(name).column)}"
+
+    names = ", ".join(qualified(name) for name in columns)
+    if connection.vendor == "postgresql":
+        # A join on the values as one array, so each is looked up in the column's b-tree
+        # index. Written as ``IN (...)`` (or ``= ANY(...)``) the planner may pick the phone's
+        # trigram index (GIN) for the equality instead: 30 s a batch once its pending list
+        # had grown, against 3 ms.
+        field = model._meta.get_field(column)
+        sql = (
+            f"SELECT {names} FROM {table} JOIN unnest(%s::{field.cast_db_type(connection)}[])"
+            f" AS batch (value) ON {qualified(column)} = batch.value WHERE TRUE"
+        )
+        params: list[Any] = [list(dict.fromkeys(values))]
+    else:
+        placeholders = ", ".join(["%s"] * len(values))
+        sql = f"SELECT {names} FROM {table} WHERE {qualified(column)} IN ({placeholders})"
+        params = list(values)
+    for name, value in (equal or {}).items():
+        sql += f" AND {qualified(name)} = %s"
+        params.append(value)
+    if order_by:
+        sql += f" ORDER BY {qualified(order_by)}"
+    if lock and connection.features.has_select_for_update:
+        sql += f" FOR UPDATE OF {table}" if connection.vendor == "postgresql" else " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
