@@ -1,30 +1,34 @@
-"""Per-key rate limits: django-ninja's throttle, with its history in a shared cache.
+"""Per-key rate limits: django-ninja's throttle, counted with one statement per request.
 
-The history of each key lives in the ``"ratelimit"`` cache (settings.CACHES): the database
-table ``api_ratelimit_cache`` by default, Redis when ``CACHE_URL``/``REDIS_URL`` is set. Both
-are shared by every web process on every machine and survive restarts; a per-process cache
-would multiply the limit by the number of processes.
+ninja's ``AuthRateThrottle`` decides where the limit applies (every operation, per key) and
+turns a refusal into 429 with ``Retry-After`` (api/errors.py). Its own store, a list of
+request times in a Django cache, is not used: the database cache reads and writes that list
+in six statements under a lock per key, which serialises a key's requests across processes.
+Instead each request is counted in :class:`~api.models.RateWindow` by one atomic
+``INSERT ... ON CONFLICT DO UPDATE ... WHERE ... RETURNING`` (SQLite and PostgreSQL): the
+row is written only if the request fits, so concurrent requests in any number of processes
+are all counted and never over-admitted.
+
+The count is a sliding window estimated from two fixed windows: the current window's
+requests plus the previous window's, weighted by how much of it still overlaps the last
+``period`` seconds. It never lets more than the limit through in any window of ``period``
+seconds when requests are spread evenly, and at most the limit within each fixed window.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+import time
 
 from django.conf import settings
-from django.core.cache import BaseCache, caches
-from django.core.cache.backends.db import DatabaseCache
-from django.db import connections, router, transaction
+from django.db import connection
 from django.http import HttpRequest
 from ninja.throttling import AuthRateThrottle
 
-RATE_LIMIT_CACHE = "ratelimit"
-RATE_LIMIT_TABLE = "api_ratelimit_cache"  # created by api/migrations/0001 (settings name it too)
+from api.models import RateWindow
+
 DEFAULT_RATE_LIMIT = "600/60"
 _PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600}
 _PERIODS["hour"] = 3600
@@ -47,60 +51,38 @@ def rate_limit_setting() -> tuple[int, int] | None:
     return int(match[1]), seconds
 
 
-class ApiKeyThrottle(AuthRateThrottle):
-    """ninja's sliding-window throttle, one history per API key.
+def _count_sql() -> str:
+    table = connection.ops.quote_name(RateWindow._meta.db_table)
+    previous = (
+        f"COALESCE((SELECT p.used FROM {table} p "
+        "WHERE p.name = %(name)s AND p.slot = %(slot)s - 1), 0)"
+    )
+    return (
+        f"INSERT INTO {table} (name, slot, used) SELECT %(name)s, %(slot)s, %(cost)s "
+        f"WHERE %(cost)s + %(weight)s * {previous} <= %(limit)s "
+        f"ON CONFLICT (name, slot) DO UPDATE SET used = {table}.used + excluded.used "
+        f"WHERE {table}.used + excluded.used + %(weight)s * {previous} <= %(limit)s "
+        f"RETURNING used"
+    )
 
-    Changes to ninja's class, each for a reason:
-    - the rate is read from the setting on every request (it can change without a restart,
-      and tests change it), not parsed once at import;
-    - keyed by the key's id: ninja hashes ``str(request.auth)``, the key's name, which two
-      keys may share;
-    - the read-and-write of a key's history runs under a lock of the database that holds it
-      (a transaction on SQLite, whose writers queue; an advisory lock on PostgreSQL), so
-      concurrent requests in several processes are all counted. Redis gets no lock: the
-      history is then counted as ninja counts it, which can let a few concurrent requests
-      over the limit;
-    - the per-request state ninja keeps on the instance is kept per thread, because one
-      instance serves every request of the process.
+
+class ApiKeyThrottle(AuthRateThrottle):
+    """ninja's per-key throttle with the one-statement count above.
+
+    The rate is read from the setting on every request (it can change without a restart, and
+    tests change it). Keyed by the key's id, not ninja's hash of the key's name, which two
+    keys may share. The seconds to wait after a refusal are kept per thread, because one
+    instance serves every request of the process.
     """
 
     scope = "api_key"
-    _PER_REQUEST = frozenset({"key", "history", "now"})
+    timer = staticmethod(time.time)
 
     def __init__(self) -> None:
         self._state = threading.local()
 
-    # ninja's SimpleRateThrottle keeps key, history and now on the instance between calls.
-    def __getattr__(self, name: str) -> Any:
-        if name in self._PER_REQUEST:
-            try:
-                return getattr(self._state, name)
-            except AttributeError:
-                raise AttributeError(name) from None
-        raise AttributeError(name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in self._PER_REQUEST:
-            setattr(self._state, name, value)
-        else:
-            super().__setattr__(name, value)
-
-    @property
-    def cache(self) -> BaseCache:  # type: ignore[override]
-        return caches[RATE_LIMIT_CACHE]
-
-    @property
-    def num_requests(self) -> int | None:  # type: ignore[override]
-        limit = rate_limit_setting()
-        return limit[0] if limit else None
-
-    @property
-    def duration(self) -> int | None:  # type: ignore[override]
-        limit = rate_limit_setting()
-        return limit[1] if limit else None
-
     def get_cache_key(self, request: HttpRequest) -> str | None:  # type: ignore[override]
-        if rate_limit_setting() is None or getattr(request, "auth", None) is None:
+        if getattr(request, "auth", None) is None:
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
 
@@ -109,41 +91,61 @@ class ApiKeyThrottle(AuthRateThrottle):
         return 1
 
     def allow_request(self, request: HttpRequest) -> bool:
-        """ninja's sliding window, with a request counting ``cost`` requests.
-
-        The history holds, newest first, a request's time, or ``[time, cost]`` for one that
-        counts as several (a batch): one entry per request, whatever its cost.
-        """
-        self.key = self.get_cache_key(request)
-        if self.key is None:
+        self._state.wait = None
+        limit = rate_limit_setting()
+        name = self.get_cache_key(request)
+        if limit is None or name is None:
             return True
+        allowed, period = limit
         cost = self.cost(request)
-        with _exclusive(self.cache, self.key):
-            self.history = self.cache.get(self.key, [])
-            self.now = self.timer()
-            while self.history and _moment(self.history[-1]) <= self.now - self.duration:
-                self.history.pop()
-            counted = sum(1 if isinstance(entry, float) else entry[1] for entry in self.history)
-            if counted + cost > self.num_requests:
-                return self.throttle_failure()
-            self.history.insert(0, self.now if cost == 1 else [self.now, cost])
-            self.cache.set(self.key, self.history, self.duration)
-            return True
+        now = self.timer()
+        slot = int(now // period)
+        elapsed = now / period - slot  # share of the current window gone, 0 to 1
+        if cost > allowed:
+            self._state.wait = float(period)  # never fits: send smaller batches
+            return False
+        params = {"name": name, "slot": slot, "cost": cost, "limit": allowed}
+        params["weight"] = 1.0 - elapsed
+        with connection.cursor() as cursor:
+            cursor.execute(_count_sql(), params)
+            row = cursor.fetchone()
+            if row is None:
+                self._state.wait = self._wait(params, elapsed, period)
+                return False
+            if row[0] == cost:  # most likely this key's first request of the window
+                cursor.execute(
+                    f"DELETE FROM {connection.ops.quote_name(RateWindow._meta.db_table)} "
+                    "WHERE name = %s AND slot < %s",
+                    [name, slot - 1],
+                )
+        return True
 
     def wait(self) -> float | None:
-        """Until the oldest request leaves the window."""
-        if not self.history:
-            return self.duration
-        return self.duration - (self.now - _moment(self.history[-1]))
+        return getattr(self._state, "wait", None)
 
-
-def _moment(entry: float | list[float]) -> float:
-    return entry if isinstance(entry, float) else entry[0]
+    @staticmethod
+    def _wait(params: dict, elapsed: float, period: int) -> float:
+        """Seconds until a request of this cost fits, if no other request comes meanwhile
+        (to the millisecond, so that float error cannot add a second to ``Retry-After``)."""
+        windows = dict(
+            RateWindow.objects.filter(
+                name=params["name"], slot__in=[params["slot"] - 1, params["slot"]]
+            ).values_list("slot", "used")
+        )
+        current, previous = windows.get(params["slot"], 0), windows.get(params["slot"] - 1, 0)
+        room = params["limit"] - params["cost"]
+        if current <= room:
+            # The previous window's weight must fall to room - current.
+            needed = 1.0 - (room - current) / previous if previous else 0.0
+            return round(max(needed - elapsed, 0.0) * period, 3)
+        # Wait for the next window, where this one's count becomes the weighted one.
+        needed = 1.0 - room / current
+        return round((1.0 - elapsed + max(needed, 0.0)) * period, 3)
 
 
 class ApiKeyItemsThrottle(ApiKeyThrottle):
     """The batch's throttle: each user in ``{"users": [...]}`` counts as one request, in the
-    same history as the single calls. A batch larger than the whole limit is never allowed:
+    same count as the single calls. A batch larger than the whole limit is never allowed:
     send smaller ones."""
 
     def cost(self, request: HttpRequest) -> int:
@@ -152,25 +154,3 @@ class ApiKeyItemsThrottle(ApiKeyThrottle):
         except (ValueError, AttributeError):
             return 1  # the body's own error is answered after the throttle
         return max(1, len(users)) if isinstance(users, list) else 1
-
-
-@contextmanager
-def _exclusive(cache: BaseCache, key: str) -> Iterator[None]:
-    """Hold the lock of ``key``'s history while it is read and written back (database caches)."""
-    if not isinstance(cache, DatabaseCache):
-        yield
-        return
-    alias = router.db_for_write(cache.cache_model_class)
-    connection = connections[alias]
-    outermost = not connection.in_atomic_block
-    with transaction.atomic(using=alias):
-        if connection.vendor == "postgresql":
-            lock_id = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
-            # A history lost in a crash is harmless, a disk flush on every request is not: this
-            # transaction's commit does not wait for the disk (only when it is its own; inside
-            # a caller's transaction the setting would relax the caller's commit too).
-            relax = ", set_config('synchronous_commit', 'off', true)" if outermost else ""
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT pg_advisory_xact_lock(%s){relax}", [lock_id])
-        # SQLite: the transaction itself is the lock (BEGIN IMMEDIATE, see settings.DATABASES).
-        yield

@@ -100,7 +100,7 @@ def _preview(job: UploadJob, form: MappingForm, rows: list[list[str]]) -> dict:
     shown = [i for i, entry in enumerate(mapping) if entry["kind"] != "skip"]
     preview = []
     for offset, cells in enumerate(rows[:PREVIEW_ROWS]):
-        planned = planner.plan(cells)
+        planned = planner.plan_reference(cells)
         preview.append(
             {
                 "number": offset + 2,

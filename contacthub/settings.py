@@ -12,7 +12,6 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -145,26 +144,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Caches ---------------------------------------------------------------------------------
-# "ratelimit" holds the public API's per-key request histories (api/throttling.py). It must be
-# shared by every web process and survive restarts: the database table made by the api app's
-# first migration, or Redis when CACHE_URL (or REDIS_URL) is set, e.g. redis://127.0.0.1:6379/1
-# (then install the redis package: pip install redis).
-_CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or ""
-if _CACHE_URL and not _CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
-    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL, not {_CACHE_URL!r}")
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "ratelimit": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
-        if _CACHE_URL
-        else {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "api_ratelimit_cache",
-            # One entry per API key; Django's default of 300 would drop keys' histories.
-            "OPTIONS": {"MAX_ENTRIES": 100_000},
-        }
-    ),
-}
+# Per-process: the Overview's snapshot and charts. The API's rate limit keeps its counts in
+# the database (api/throttling.py), shared by every process.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Background tasks -----------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

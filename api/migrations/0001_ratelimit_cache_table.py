@@ -8,7 +8,7 @@ limits instead: an empty table costs nothing and switching back needs no extra c
 from django.core.management import call_command
 from django.db import migrations
 
-from api.throttling import RATE_LIMIT_TABLE
+RATE_LIMIT_TABLE = "api_ratelimit_cache"
 
 
 def create_table(apps, schema_editor):

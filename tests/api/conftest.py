@@ -5,10 +5,8 @@ import json
 from typing import Any
 
 import pytest
-from django.core.cache import caches
 from django.test import Client
 
-from api.throttling import RATE_LIMIT_CACHE
 from contacts.api_keys import NewApiKey, api_key_create
 
 
@@ -40,12 +38,6 @@ class ApiClient:
 
     def users(self, body: Any = None, query: str = "", **headers):
         return self.post(f"/v1/public/apis/users/{query}", body, **headers)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> None:
-    """Key ids restart with every test database; their request histories must not."""
-    caches[RATE_LIMIT_CACHE].clear()
 
 
 @pytest.fixture

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.core.cache import caches
 from django.test import Client
 from django.utils import timezone
 
 from api import throttling
 from api.auth import MAX_BODY_BYTES
-from api.throttling import RATE_LIMIT_CACHE, ApiKeyThrottle
+from api.models import RateWindow
+from api.throttling import ApiKeyThrottle
 from contacts.api_keys import api_key_create, api_key_revoke, hash_key
 from contacts.models import ApiKey, Contact
 from tests.api.conftest import ApiClient, basic_credentials
@@ -166,8 +166,10 @@ def test_limit_over_100_is_422(api):
     assert body["field"] == "limit"
 
 
-def test_rate_limit_is_429_with_retry_after(api, new_key, settings):
+def test_rate_limit_is_429_with_retry_after(api, new_key, settings, monkeypatch):
     settings.CONTACTHUB_API_RATE_LIMIT = "3/60"
+    now = 1_800_000_015.0  # 15 s into a window
+    monkeypatch.setattr(ApiKeyThrottle, "timer", staticmethod(lambda: now))
 
     statuses = [api.get("/v1/public/ping/").status_code for _ in range(3)]
     response = api.get("/v1/public/ping/")
@@ -175,9 +177,11 @@ def test_rate_limit_is_429_with_retry_after(api, new_key, settings):
     assert statuses == [200, 200, 200]
     body = assert_error(response, 429, "rate_limited")
     assert body["message"] == "Rate limit exceeded for this resource"
-    assert 1 <= int(response["Retry-After"]) <= 60
-    # The key's history is in the shared cache: the three requests let through.
-    assert len(caches[RATE_LIMIT_CACHE].get(f"throttle_api_key_{new_key.api_key.pk}")) == 3
+    # 45 s to the next window, where these 3 weigh 3 x (1 - elapsed): room for one more
+    # once they weigh 2, a third of the way in, 20 s later.
+    assert response["Retry-After"] == "65"
+    # The key's count is in the shared table: the three requests let through, not the fourth.
+    assert RateWindow.objects.get(name=f"throttle_api_key_{new_key.api_key.pk}").used == 3
 
 
 def test_rate_limit_is_per_key(api, manager, settings):
@@ -189,17 +193,25 @@ def test_rate_limit_is_per_key(api, manager, settings):
     assert other.get("/v1/public/ping/").status_code == 200
 
 
-def test_rate_limit_window_resets(api, new_key, settings, monkeypatch):
-    settings.CONTACTHUB_API_RATE_LIMIT = "1/minute"
-    now = 1_800_000_000.0
+def test_rate_limit_window_slides(api, new_key, settings, monkeypatch):
+    settings.CONTACTHUB_API_RATE_LIMIT = "2/minute"
+    now = 1_800_000_000.0  # the start of a window (a multiple of 60)
     monkeypatch.setattr(ApiKeyThrottle, "timer", staticmethod(lambda: now))
-    assert api.get("/v1/public/ping/").status_code == 200
-    assert api.get("/v1/public/ping/").status_code == 429
+    assert [api.get("/v1/public/ping/").status_code for _ in range(3)] == [200, 200, 429]
 
-    now += 60
+    # 30 s into the next window, the two requests weigh half: room for one.
+    now += 90
     assert api.get("/v1/public/ping/").status_code == 200
-    # Requests older than the window are dropped from the key's history.
-    assert caches[RATE_LIMIT_CACHE].get(f"throttle_api_key_{new_key.api_key.pk}") == [now]
+    response = api.get("/v1/public/ping/")
+    assert response.status_code == 429
+    # Room comes when the earlier window's weight falls to 0: at the start of the next one.
+    assert response["Retry-After"] == "30"
+
+    now += 120  # two whole windows later nothing is counted any more
+    assert api.get("/v1/public/ping/").status_code == 200
+    # Windows older than the previous one are deleted.
+    name = f"throttle_api_key_{new_key.api_key.pk}"
+    assert list(RateWindow.objects.filter(name=name).values_list("used", flat=True)) == [1]
 
 
 @pytest.mark.parametrize(

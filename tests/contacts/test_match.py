@@ -65,3 +65,30 @@ def test_lock_reads_for_update_where_the_database_can():
     assert len(reads) == 2
     locking = connection.features.has_select_for_update
     assert all(sql.endswith(" FOR UPDATE") == locking for sql in reads)
+
+
+@pytest.mark.parametrize("by", ["phone", "user_id"])
+def test_the_match_reads_contacts_through_indexes_only(by):
+    """Each lookup finds its contact by an index: an ``OR`` of the own value and the aliases
+    made PostgreSQL read every contact (0.5 s per API call at 500,000 contacts)."""
+    for i in range(5):
+        make_contact(phone_number=f"99675367{i:02d}", user_id=f"u-{i}")
+    lookup = {"phone": phone("9967536702"), "user_id": None}
+    if by == "user_id":
+        lookup = {"phone": None, "user_id": "u-2"}
+    with CaptureQueriesContext(connection) as queries:
+        assert contact_match(**lookup) is not None
+    (sql,) = [q["sql"] for q in queries.captured_queries]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")  # five rows: else read whole
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = [row[0] for row in cursor.fetchall()]
+            scans = [line for line in plan if " on contacts_contact " in line]
+            conditions = [line for line in plan if "Index Cond" in line]
+            assert scans and len(conditions) >= len(scans), "\n".join(plan)
+            assert not any("SubPlan" in line for line in plan), "\n".join(plan)
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = [row[-1] for row in cursor.fetchall()]
+            assert not any(line.startswith("SCAN contacts_contact") for line in plan), plan
