@@ -165,6 +165,7 @@ SCENARIOS = [
     ),
     ("page 300, default order", {"page": "300"}),
 ]
+PLAIN_PAGE = "/settings/api-keys/"
 # Custom fields the bench indexes (``manage.py index_field``) before it measures.
 INDEXED_FIELDS = ("city", "score")
 
@@ -202,6 +203,14 @@ def measure(repeat: int, only: str = "") -> None:
         f"{'scenario':58} {'median':>7} {'p95':>7} {'floor':>7} {'floor p95':>9} {'queries':>7}"
         f" {'cpu':>7}"
     )
+    # The yardstick: a plain signed-in page (the API keys page: session, permissions, one
+    # small query, the base template), measured in the same run as the list's pages.
+    plain = timed(lambda: client.get(PLAIN_PAGE), repeat)
+    print(
+        f"{'plain signed-in page (' + PLAIN_PAGE + ')':58} {statistics.median(plain):7.1f} "
+        f"{percentile(plain, 95):7.1f}"
+    )
+    p95s: dict[str, float] = {}
     for label, params in SCENARIOS:
         if only and only not in label:
             continue
@@ -233,6 +242,20 @@ def measure(repeat: int, only: str = "") -> None:
             f"{statistics.median(floor_samples):7.1f} {percentile(floor_samples, 95):9.1f} "
             f"{len(queries):7d} {statistics.median(cpu):7.1f}"
         )
+        p95s[label] = percentile(samples, 95)
+    report_targets(p95s, percentile(plain, 95))
+
+
+def report_targets(p95s: dict[str, float], plain_p95: float) -> None:
+    """The list's targets, against this run's own figures: every page's p95 at most 2x the
+    first page's and at most 100 ms, the first page's at most 3x the plain page's."""
+    first = p95s.get(SCENARIOS[0][0])
+    if first is None:
+        return
+    print(f"\nfirst page p95 {first:.1f} ms = {first / plain_p95:.2f}x the plain page (target 3x)")
+    for label, p95 in p95s.items():
+        verdict = "ok" if p95 <= 2 * first and p95 <= 100 else "OVER"
+        print(f"  {label:58} {p95 / first:5.2f}x first page, {p95:6.1f} ms  {verdict}")
 
 
 def main() -> None:

@@ -24,7 +24,8 @@ _MISSING: Any = object()
 
 
 def mappable_fields(registry: FieldRegistry) -> list[Field]:
-    return [registry[key] for key in BUILTIN_TARGETS] + registry.custom
+    """The fields a CSV column may be mapped to; hidden custom fields are not offered."""
+    return [registry[key] for key in BUILTIN_TARGETS] + [f for f in registry.custom if not f.hidden]
 
 
 def looks_like_phone_column(samples: Sequence[str]) -> bool:

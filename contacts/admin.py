@@ -173,9 +173,14 @@ class AttributeAdminForm(forms.ModelForm):
 @admin.register(Attribute)
 class AttributeAdmin(admin.ModelAdmin):
     form = AttributeAdminForm
-    list_display = ("label", "key", "type", "created_by", "created_at")
+    list_display = ("label", "key", "type", "indexed", "hidden", "created_by", "created_at")
     list_filter = ("type",)
     search_fields = ("label", "key")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Attribute | None = None) -> bool:
+        # Deleting a row here would leave its values on every contact and its index behind:
+        # Settings > Fields deletes a field with its values, as a background job.
+        return False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Attribute | None = None) -> tuple:
         return ("key", "type", "created_by", "created_at") if obj else ()

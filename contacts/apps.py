@@ -13,10 +13,12 @@ class ContactsConfig(AppConfig):
         from contacts.roles import ensure_groups_after_migrate
         from contacts.services.bulk import BULK_ACTIONS
         from contacts.services.duplicates import DUPLICATE_SCANS
+        from contacts.services.field_changes import FIELD_CHANGES
         from jobs.registry import job_kind_register
 
         job_kind_register(BULK_ACTIONS)
         job_kind_register(DUPLICATE_SCANS)
+        job_kind_register(FIELD_CHANGES)
 
         # After auth's own post_migrate handler has created the permissions.
         post_migrate.connect(ensure_groups_after_migrate, sender=self)

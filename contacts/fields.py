@@ -28,6 +28,7 @@ from contacts.kinds.phone import PHONE
 from contacts.models import Attribute, Contact
 
 TAGS = "tags"
+CHANGING = "cannot be written while its kind is being changed or it is being deleted; try later"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,12 @@ class Field:
     aliases: tuple[str, ...] = ()
     sortable: bool = True
     attribute_id: int | None = None
+    # A custom field with an expression index (``Attribute.indexed``).
+    indexed: bool = False
+    # A custom field left out of the column and filter pickers and of CSV mapping.
+    hidden: bool = False
+    # A custom field whose values a kind change or a delete is rewriting: writes are refused.
+    changing: bool = False
     help_text: str = ""
     # What a built-in column stores when cleared (custom traits are removed instead).
     empty: Any = ""
@@ -61,7 +68,13 @@ class Field:
         return self.kind.read(self, contact)
 
     def parse(self, value: Any, *, list_separator: str = DEFAULT_LIST_SEPARATOR) -> Any:
-        """The stored form of ``value``, or :class:`CoercionError` naming this field."""
+        """The stored form of ``value``, or :class:`CoercionError` naming this field.
+
+        A field whose values a kind change or a delete is rewriting takes no value (every
+        entry point parses through here), so that none is written behind the job.
+        """
+        if self.changing:
+            raise CoercionError(self.label, value, CHANGING)
         result = self.kind.parse(value, label=self.label, list_separator=list_separator)
         if self.builtin and result is None:
             return self.empty
@@ -188,6 +201,9 @@ def attribute_field(attribute: Attribute) -> Field:
         type=attribute.type,
         builtin=False,
         attribute_id=attribute.pk,
+        indexed=attribute.indexed,
+        hidden=attribute.hidden,
+        changing=attribute.changing,
     )
 
 
@@ -221,6 +237,11 @@ class FieldRegistry:
     @property
     def custom(self) -> list[Field]:
         return [f for f in self.fields if not f.builtin]
+
+    @property
+    def pickable(self) -> list[Field]:
+        """The fields the column and filter pickers and CSV mapping offer (not hidden)."""
+        return [f for f in self.fields if not f.hidden]
 
     @property
     def editable(self) -> list[Field]:

@@ -217,7 +217,7 @@ class AddFilterForm(forms.Form):
         self.fields["group"].widget.attrs.update(
             {"form": "add-filter-form", "class": "form-select form-select-sm w-auto"}
         )
-        self.fields["field"].choices = [(f.key, f.label) for f in registry]
+        self.fields["field"].choices = [(f.key, f.label) for f in registry.pickable]
         chosen = registry.get(field_key or "") or registry.fields[0]
         self.fields["field"].initial = chosen.key
         self.operators = operators_for(chosen)

@@ -64,6 +64,10 @@ class Attribute(models.Model):
     indexed = models.BooleanField(
         default=False, help_text="Has an expression index for filters and sorts."
     )
+    # Hidden: not offered by the column and filter pickers or CSV mapping (values stay).
+    # Changing: a kind change or delete is rewriting its values; writes to it are refused.
+    hidden = models.BooleanField(default=False)
+    changing = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -370,4 +374,51 @@ class NotDuplicatePair(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["low_id", "high_id"], name="notduplicate_unique"),
             models.CheckConstraint(condition=Q(low_id__lt=F("high_id")), name="notduplicate_order"),
+        ]
+
+
+class FieldChange(ResumableJob):
+    """A custom field's kind change or delete (every contact's value rewritten, in id order
+    after ``after_id``), or its index built or dropped (``contacts.services.field_changes``).
+    Key and label are copied: a deleted field's change still says which field it was."""
+
+    class Operation(models.TextChoices):
+        CHANGE_KIND = "kind", "Change kind"
+        DELETE = "delete", "Delete"
+        INDEX = "index", "Index"
+        UNINDEX = "unindex", "Drop index"
+
+    Status = JobStatus
+
+    operation = models.CharField(max_length=10, choices=Operation.choices)
+    attribute = models.ForeignKey(
+        Attribute, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
+    )
+    field_key = models.CharField(max_length=100)
+    field_label = models.CharField(max_length=100)
+    from_type = models.CharField(max_length=10, blank=True, choices=FieldType.choices)
+    to_type = models.CharField(max_length=10, blank=True, choices=FieldType.choices)
+    after_id = models.BigIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)  # contacts whose value changed
+    unconverted = models.PositiveIntegerField(default=0)  # values kept as leftovers
+
+    class Meta(ResumableJob.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"{self.get_operation_display()} {self.field_label} ({self.get_status_display()})"
+
+
+class FieldChangeLeftover(models.Model):
+    """A value a kind change could not convert: taken off the contact, kept here as it was."""
+
+    change = models.ForeignKey(FieldChange, on_delete=models.CASCADE, related_name="leftovers")
+    contact_id = models.BigIntegerField()  # not a foreign key: the value outlives the contact
+    value = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["change", "contact_id"], name="fieldchangeleftover_unique"
+            )
         ]

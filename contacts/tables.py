@@ -192,3 +192,54 @@ def export_csv_lines(contacts: Iterable[Contact], columns: Sequence[Field]) -> I
     header = [f.label for f in columns]
     rows = ([f.export(f.get(contact)) for f in columns] for contact in contacts)
     return csv_lines(itertools.chain([header], rows))
+
+
+# --- Settings > Fields -----------------------------------------------------------------------
+class FieldsTable(tables.Table):
+    """Settings > Fields: every field (``contacts.selectors.fields.FieldRow``), built-in first.
+
+    A custom field's label links to its settings; built-ins are described, not changed.
+    """
+
+    label = tables.Column(accessor="field__label", verbose_name="Field")
+    key = tables.Column(accessor="field__key", verbose_name="Key")
+    kind = tables.Column(accessor="field__kind__name", verbose_name="Kind")
+    values = tables.Column(
+        verbose_name="Contacts with a value",
+        attrs={"th": {"class": "text-end"}, "td": {"class": "text-end"}},
+    )
+    indexed = tables.BooleanColumn(yesno="Yes,No", verbose_name="Indexed")
+    pickers = tables.Column(accessor="field__hidden", verbose_name="In pickers")
+
+    class Meta:
+        orderable = False
+        template_name = "django_tables2/bootstrap5.html"
+        attrs = {"class": "table table-sm table-hover align-middle", "aria-label": "Fields"}
+        row_attrs = {"data-field": lambda record: record.field.key}
+
+    def render_label(self, record: Any) -> str:
+        f = record.field
+        if f.builtin:
+            return format_html('{} <span class="badge text-bg-light">built-in</span>', f.label)
+        url = reverse("contacts:field-settings", args=[f.attribute_id])
+        return format_html('<a href="{}" data-testid="field-link">{}</a>', url, f.label)
+
+    def render_key(self, value: str) -> str:
+        return format_html("<code>{}</code>", value)
+
+    def render_kind(self, record: Any) -> str:
+        change = record.change
+        label = record.field.kind.label
+        if change is None:
+            return label
+        return format_html(
+            '{} <span class="badge text-bg-primary">{}…</span>',
+            label,
+            change.get_operation_display(),
+        )
+
+    def render_values(self, value: int) -> str:
+        return f"{value:,}"
+
+    def render_pickers(self, value: bool) -> str:
+        return "Hidden" if value else "Shown"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from contacts.models import BulkAction, DuplicateScan
+from contacts.models import BulkAction, DuplicateScan, FieldChange
 from jobs.registry import job_kind_for
 from jobs.services import job_run_in_worker
 
@@ -21,3 +21,10 @@ def run_duplicate_scan(scan_id: int) -> dict[str, int | str]:
     """Carry out (or carry on with) a search for duplicate contacts."""
     scan = job_run_in_worker(job_kind_for(DuplicateScan), job_id=scan_id)
     return {"status": scan.status, "done": scan.done}
+
+
+@task()
+def run_field_change(change_id: int) -> dict[str, int | str]:
+    """Carry out (or carry on with) a change to a custom field: kind, delete, index."""
+    change = job_run_in_worker(job_kind_for(FieldChange), job_id=change_id)
+    return {"status": change.status, "done": change.done}

@@ -7,6 +7,7 @@ from contacts.views import (
     detail_tags,
     detail_timeline,
     duplicates,
+    field_settings,
     list_bulk,
     list_new_contact,
     list_settings,
@@ -63,4 +64,28 @@ urlpatterns = [
         name="api-key-revoke",
     ),
     # --- end Settings > API keys ---
+    # --- Settings > Fields ---
+    path("settings/fields/", field_settings.fields_page, name="fields"),
+    path("settings/fields/<int:pk>/", field_settings.field_settings, name="field-settings"),
+    path("settings/fields/<int:pk>/rename/", field_settings.field_rename, name="field-rename"),
+    path("settings/fields/<int:pk>/hide/", field_settings.field_hide, name="field-hide"),
+    path("settings/fields/<int:pk>/index/", field_settings.field_index, name="field-index"),
+    path(
+        "settings/fields/<int:pk>/kind/preview/",
+        field_settings.field_kind_preview,
+        name="field-kind-preview",
+    ),
+    path(
+        "settings/fields/<int:pk>/kind/not-converting.csv",
+        field_settings.field_kind_unconverted_csv,
+        name="field-kind-unconverted",
+    ),
+    path("settings/fields/<int:pk>/kind/", field_settings.field_kind_change, name="field-kind"),
+    path("settings/fields/<int:pk>/delete/", field_settings.field_delete, name="field-delete"),
+    path(
+        "settings/fields/changes/<int:change_id>/not-converted.csv",
+        field_settings.field_change_leftovers_csv,
+        name="field-change-leftovers",
+    ),
+    # --- end Settings > Fields ---
 ]

@@ -117,6 +117,11 @@ class Kind:
     # Values that compare in order as stored (numbers, moments): an index holds the raw value.
     ordered_index: ClassVar[bool] = False
 
+    @property
+    def label(self) -> str:
+        """The kind's name for people: "Date/time", "Email"."""
+        return FieldType(self.name).label if self.name in FieldType.values else self.name.title()
+
     # --- input --------------------------------------------------------------------------------
     def parse(
         self, value: Any, *, label: str = "value", list_separator: str = DEFAULT_LIST_SEPARATOR
@@ -129,6 +134,12 @@ class Kind:
 
     def to_python(self, value: Any, *, label: str, list_separator: str) -> Any:
         raise NotImplementedError
+
+    def convert(self, value: Any, source: Kind, *, label: str = "value") -> Any:
+        """A value stored by the ``source`` kind, as this kind stores it (a field's kind
+        change), or :class:`CoercionError`. Read through ``source``'s CSV export cell, the
+        form every kind's ``parse`` reads: ``42`` becomes ``"42"`` as text and back."""
+        return self.parse(source.export(value), label=label)
 
     def stores_as_is(self, text: str) -> bool:
         """A cheap yes: ``parse`` would store this trimmed text unchanged (no means "ask it")."""

@@ -12,6 +12,8 @@ else writes those models. One module per capability:
 - ``imports``: a batch of CSV rows written set-wise;
 - ``track_batch``: a batch of upserts (the Track API's batch) written set-wise;
 - ``bulk``: bulk actions from the list (inline or as a background job);
+- ``field_changes``: a field's kind changed, the field deleted, its index built or dropped
+  (background jobs);
 - ``undo``: an upload taken back, a chunk of contacts at a time;
 - ``list_settings``: a user's columns and saved views;
 - ``merge``: duplicates merged into a survivor, and unmerged;
@@ -28,7 +30,7 @@ from contacts.errors import (
     VersionConflict,
 )
 from contacts.services.actor import Actor
-from contacts.services.attributes import attribute_create, attribute_update
+from contacts.services.attributes import attribute_create, attribute_hide, attribute_update
 from contacts.services.bulk import (
     BULK_ACTIONS,
     BULK_CHUNK,
@@ -49,6 +51,13 @@ from contacts.services.contacts import (
     contact_update,
     contact_upsert,
     contacts_delete,
+)
+from contacts.services.field_changes import (
+    FIELD_CHANGES,
+    field_change_run,
+    field_delete_start,
+    field_index_start,
+    field_kind_change_start,
 )
 from contacts.services.imports import (
     IMPORT_CREATED,
@@ -86,6 +95,7 @@ from contacts.services.undo import (
 __all__ = [
     "BULK_ACTIONS",
     "BULK_CHUNK",
+    "FIELD_CHANGES",
     "IMPORT_CREATED",
     "IMPORT_UNCHANGED",
     "IMPORT_UPDATED",
@@ -107,6 +117,7 @@ __all__ = [
     "UpsertResult",
     "VersionConflict",
     "attribute_create",
+    "attribute_hide",
     "attribute_update",
     "bulk_action_contact_ids",
     "bulk_action_run",
@@ -128,6 +139,10 @@ __all__ = [
     "contacts_tags_add_bulk",
     "contacts_tags_remove_bulk",
     "contacts_track_batch",
+    "field_change_run",
+    "field_delete_start",
+    "field_index_start",
+    "field_kind_change_start",
     "list_preference_save",
     "merge_choices",
     "restorable_change",

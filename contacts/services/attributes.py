@@ -36,6 +36,20 @@ def attribute_update(*, attribute_id: int, label: str) -> Attribute:
     return attribute
 
 
+def attribute_hide(*, attribute_id: int, hidden: bool) -> Attribute:
+    """Hide a custom field from the column and filter pickers and CSV mapping (or show it
+    again). Its values stay, and the contact page still shows them."""
+    with transaction.atomic():
+        attribute = Attribute.objects.select_for_update().get(pk=attribute_id)
+        if attribute.changing and not hidden:
+            raise ContactInputError(
+                [FieldError("hidden", attribute.label, "is being changed; show it afterwards")]
+            )
+        attribute.hidden = hidden
+        attribute.save(update_fields=["hidden"])
+    return attribute
+
+
 def attribute_create(
     *,
     label: str,

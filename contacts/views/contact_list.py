@@ -114,7 +114,7 @@ def list_context(
         "query": query,
         "registry": registry,
         "columns": columns,
-        "hidden_fields": [f for f in registry if f.key not in visible],
+        "hidden_fields": [f for f in registry.pickable if f.key not in visible],
         "table": table,
         "filter_groups": filter_bar_groups(query),
         "match_switch_url": query.with_filters(query.filters.with_match_switched()),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,8 +17,9 @@ from contacts import selectors, services
 from contacts.field_editor import request_time_zone
 from contacts.fields import BUILTIN_BY_KEY, Field, FieldRegistry, field_registry
 from contacts.http import HtmxHttpRequest
-from contacts.kinds import DEFAULT_TYPE
+from contacts.kinds import DEFAULT_TYPE, is_field_type, kind_for
 from contacts.models import Activity, Contact, Source
+from contacts.selectors.fields import FieldKindHistory, field_kind_history
 
 TEMPLATE = "contacts/contact_detail.html"
 
@@ -75,7 +76,12 @@ def _shown(target: Field, value: Any, tz: ZoneInfo) -> str:
     return target.display(value, tz)
 
 
-def timeline_entry(activity: Activity, registry: FieldRegistry, tz: ZoneInfo) -> TimelineEntry:
+def timeline_entry(
+    activity: Activity,
+    registry: FieldRegistry,
+    tz: ZoneInfo,
+    kinds: FieldKindHistory | None = None,
+) -> TimelineEntry:
     changes = activity.changes or {}
     who, who_url = _who(activity)
     when = BUILTIN_BY_KEY["created_at"].display(activity.created_at, tz)
@@ -95,16 +101,26 @@ def timeline_entry(activity: Activity, registry: FieldRegistry, tz: ZoneInfo) ->
     field_changes = []
     for key, pair in (changes.get("fields") or {}).items():
         target = _field_for(key, registry)
+        # Each value reads as the kind it was stored under: the field's kind then (it may
+        # have changed since), or the kinds a kind change or delete recorded on its entry.
+        then = kinds.kind_at(key, activity.created_at) if kinds is not None else None
+        before = _as_kind(target, changes.get("old_kind") or then)
+        after = _as_kind(target, changes.get("new_kind") or then)
         old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
-        restorable = key in registry and services.restorable_change(activity, key) is not None
+        restorable = (
+            key in registry
+            and then is None
+            and "field_change" not in changes
+            and services.restorable_change(activity, key) is not None
+        )
         field_changes.append(
             FieldChange(
-                target.label, _shown(target, old, tz), _shown(target, new, tz), key, restorable
+                target.label, _shown(before, old, tz), _shown(after, new, tz), key, restorable
             )
         )
     return TimelineEntry(
         activity=activity,
-        title=_title(activity),
+        title=_field_change_title(changes, field_changes) or _title(activity),
         can_unmerge=activity.kind == Activity.Kind.MERGED and not changes.get("unmerged_at"),
         who=who,
         who_url=who_url,
@@ -113,6 +129,23 @@ def timeline_entry(activity: Activity, registry: FieldRegistry, tz: ZoneInfo) ->
         tags_added=list(changes.get("tags_added") or []),
         tags_removed=list(changes.get("tags_removed") or []),
     )
+
+
+def _as_kind(target: Field, type_name: str | None) -> Field:
+    if not type_name or not is_field_type(type_name):
+        return target
+    return replace(target, type=type_name, kind=kind_for(type_name))
+
+
+def _field_change_title(changes: dict[str, Any], field_changes: list[FieldChange]) -> str:
+    """An entry a field's kind change or delete made (``contacts.services.field_changes``)."""
+    if "field_change" not in changes or not field_changes:
+        return ""
+    label = field_changes[0].label
+    new_kind = changes.get("new_kind")
+    if new_kind and is_field_type(new_kind):
+        return f"{label} changed to a {kind_for(new_kind).label.lower()} field"
+    return f"Field {label} deleted"
 
 
 def _title(activity: Activity) -> str:
@@ -138,10 +171,11 @@ def timeline_context(
     can_restore: bool = False,
 ) -> dict[str, Any]:
     page = selectors.contact_timeline(contact_id=contact.pk, page_number=page_number)
+    kinds = field_kind_history()
     return {
         "contact_pk": contact.pk,
         "timeline_page": page,
-        "timeline": [timeline_entry(a, registry, tz) for a in page.object_list],
+        "timeline": [timeline_entry(a, registry, tz, kinds) for a in page.object_list],
         "tz": tz,
         "can_restore": can_restore,
     }

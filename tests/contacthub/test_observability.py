@@ -21,6 +21,7 @@ def test_health_is_public_and_reports_database_and_workers(client: Client):
         "jobs": {
             "bulk_actions": {"running": 0, "stalled": 0},
             "duplicate_scans": {"running": 0, "stalled": 0},
+            "field_changes": {"running": 0, "stalled": 0},
             "upload_undos": {"running": 0, "stalled": 0},
             "uploads": {"running": 0, "stalled": 0},
         },

@@ -115,3 +115,12 @@ def test_admin_lists_bulk_actions_read_only_with_a_link_to_their_progress(
     assert "contact_ids" not in page
     assert admin_client_.get("/admin/contacts/bulkaction/add/").status_code == 403
     assert BulkAction.objects.count() == 1
+
+
+def test_the_admin_does_not_delete_fields_leaving_their_values_behind(admin_client_):
+    attribute = AttributeFactory(key="city", label="City")
+    response = admin_client_.post(
+        f"/admin/contacts/attribute/{attribute.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 403
+    assert Attribute.objects.filter(pk=attribute.pk).exists()

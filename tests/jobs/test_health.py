@@ -25,6 +25,7 @@ def test_health_counts_running_and_stalled_jobs_of_both_kinds(
     assert body["jobs"] == {
         "bulk_actions": {"running": 2, "stalled": 1},
         "duplicate_scans": {"running": 0, "stalled": 0},
+        "field_changes": {"running": 0, "stalled": 0},
         "upload_undos": {"running": 0, "stalled": 0},
         "uploads": {"running": 1, "stalled": 1},
     }

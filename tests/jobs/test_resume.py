@@ -37,6 +37,7 @@ def test_every_kind_is_registered_with_its_own_model():
     assert [kind.name for kind in job_kinds()] == [
         "bulk_actions",
         "duplicate_scans",
+        "field_changes",
         "upload_undos",
         "uploads",
     ]
@@ -58,6 +59,7 @@ def test_resume_jobs_queues_stalled_jobs_of_both_kinds_and_only_those(
     assert out.getvalue().splitlines() == [
         f"1 bulk action(s) queued again: [{stalled_action.pk}]",
         "0 duplicate search(s) queued again: none",
+        "0 field change(s) queued again: none",
         "0 undo(s) queued again: none",
         f"1 upload(s) queued again: [{stalled_upload.pk}]",
     ]
