@@ -48,6 +48,8 @@ def customer(contact: Contact, custom: list[Field]) -> dict[str, Any]:
         "phone": contact.phone,
         "created_at_utc": utc_timestamp(contact.created_at),
         "modified_at_utc": utc_timestamp(contact.updated_at),
+        "opted_in_at_utc": utc_timestamp(contact.opted_at) if contact.opted_at else None,
+        "opt_in_source": contact.opt_in_source,
         "traits": traits,
         "tags": [tag.name for tag in contact.tags.all()],
     }

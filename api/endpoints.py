@@ -53,8 +53,10 @@ from api.schemas import (
 from api.throttling import ApiKeyItemsThrottle, ApiKeyThrottle
 from api.tracking import (
     Identity,
+    OptInState,
     batch_summary,
     identity_of,
+    opt_in_changed_count,
     sent_trait_names,
     track_answer,
     track_item,
@@ -186,8 +188,15 @@ def track_user(
             raise CONCURRENT_CHANGE from None
         contact = result.contact
         outcome = "created" if result.created else "updated" if result.changed else "unchanged"
+        opt_in = OptInState(
+            contact.whatsapp_opted, contact.opted_at, contact.opt_in_source, result.opt_in_changed
+        )
         return track_answer(
-            outcome, contact_id=contact.pk, user_id=contact.user_id, phone=contact.phone
+            outcome,
+            contact_id=contact.pk,
+            user_id=contact.user_id,
+            phone=contact.phone,
+            opt_in=opt_in,
         )
 
     return _answer(request, idempotency_key, produce)
@@ -241,7 +250,8 @@ def track_users_batch(
             _batch_result(outcome, refused.get(index), sent.get(index))
             for index, outcome in enumerate(outcomes)
         ]
-        return {"result": True, "message": batch_summary(results), "data": {"results": results}}
+        data = {"results": results, "optInChanged": opt_in_changed_count(results)}
+        return {"result": True, "message": batch_summary(results), "data": data}
 
     return _answer(request, idempotency_key, produce)
 
@@ -253,11 +263,15 @@ def _batch_result(
 ) -> dict[str, Any]:
     """One item's result: its status, the single call's HTTP status and body."""
     if isinstance(outcome, TrackOutcome):
+        opt_in = OptInState(
+            outcome.whatsapp_opted, outcome.opted_at, outcome.opt_in_source, outcome.opt_in_changed
+        )
         body = track_answer(
             outcome.outcome,
             contact_id=outcome.contact_id,
             user_id=outcome.user_id,
             phone=outcome.phone,
+            opt_in=opt_in,
         )
         return {"status": outcome.outcome, "statusCode": 200, **body}
     if isinstance(outcome, ServiceError):

@@ -97,6 +97,19 @@ class TrackedContactOut(Schema):
     phoneNumber: str | None = Field(description="E.164")
     created: bool
     changed: bool
+    whatsappOpted: bool = Field(description="WhatsApp opted, as this call left it.")
+    optedInAt: str | None = Field(
+        description=(
+            "When WhatsApp opted was last set or cleared (UTC, e.g. 2026-12-01T10:15:00.000Z); "
+            "null if never."
+        )
+    )
+    optInSource: str = Field(
+        description='Who last set or cleared it, e.g. "API key “Shop”", "Upload #12 by ana".'
+    )
+    optInChanged: bool = Field(
+        description="This call set or cleared WhatsApp opted (stamping optedInAt, optInSource)."
+    )
 
 
 class TrackUserOut(Schema):
@@ -126,6 +139,9 @@ class TrackResultOut(Schema):
 
 class TrackResultsOut(Schema):
     results: list[TrackResultOut] = Field(description="One per user sent, in order.")
+    optInChanged: int = Field(
+        description="How many of the users sent had WhatsApp opted set or cleared by this call."
+    )
 
 
 class TrackUsersBatchOut(Schema):
@@ -182,6 +198,12 @@ class CustomerOut(Schema):
     phone: str | None = Field(description="E.164")
     created_at_utc: str
     modified_at_utc: str
+    opted_in_at_utc: str | None = Field(
+        description="When WhatsApp opted was last set or cleared; null if never."
+    )
+    opt_in_source: str = Field(
+        description='Who last set or cleared WhatsApp opted, e.g. "API key “Shop”"; empty if never.'
+    )
     traits: dict[str, Any] = Field(description="name, email, whatsapp_opted and custom traits.")
     tags: list[str]
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
+from api.customers import utc_timestamp
 from api.errors import ApiError, invalid, validation_refusal
 from api.limits import MAX_USER_ID_LENGTH, check_new_traits, check_storable
 from api.schemas import IdentityIn, TrackUserIn
@@ -94,8 +96,18 @@ def sent_trait_names(traits: Mapping[str, Any], registry: FieldRegistry) -> dict
     return sent
 
 
+@dataclass(frozen=True, slots=True)
+class OptInState:
+    """WhatsApp opted as a call leaves it, and whether the call set or cleared it."""
+
+    whatsapp_opted: bool
+    opted_at: datetime | None
+    source: str
+    changed: bool
+
+
 def track_answer(
-    outcome: str, *, contact_id: int, user_id: str | None, phone: str | None
+    outcome: str, *, contact_id: int, user_id: str | None, phone: str | None, opt_in: OptInState
 ) -> dict[str, Any]:
     """The single call's success body for an outcome (created, updated or unchanged)."""
     return {
@@ -107,6 +119,10 @@ def track_answer(
             "phoneNumber": phone,
             "created": outcome == IMPORT_CREATED,
             "changed": outcome != IMPORT_UNCHANGED,
+            "whatsappOpted": opt_in.whatsapp_opted,
+            "optedInAt": None if opt_in.opted_at is None else utc_timestamp(opt_in.opted_at),
+            "optInSource": opt_in.source,
+            "optInChanged": opt_in.changed,
         },
     }
 
@@ -116,3 +132,8 @@ def batch_summary(results: Sequence[Mapping[str, Any]]) -> str:
     for result in results:
         counts[result["status"]] += 1
     return ", ".join(f"{count} {status}" for status, count in counts.items())
+
+
+def opt_in_changed_count(results: Sequence[Mapping[str, Any]]) -> int:
+    """How many of a batch's users set or cleared WhatsApp opted (an upload's count too)."""
+    return sum(1 for result in results if (result.get("data") or {}).get("optInChanged"))

@@ -32,9 +32,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT / "var" / "bench"
+# BENCH_IMPORT_DIR and BENCH_IMPORT_DB put the files and the databases elsewhere, to run
+# beside another benchmark.
+BENCH = Path(os.environ.get("BENCH_IMPORT_DIR") or ROOT / "var" / "bench")
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
-PG_DB = os.environ.get("BENCH_IMPORT_DB", "ch_bench_import")  # another name: run beside others
+PG_DB = os.environ.get("BENCH_IMPORT_DB", "ch_bench_import")
 PG_URL = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
 MAPS = [
     "--map", "Signed Up=Signed Up:datetime",
@@ -77,8 +79,8 @@ def environment(database: str) -> dict[str, str]:
         import psycopg
 
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
-            conn.execute(f"CREATE DATABASE {PG_DB}")
+            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}"')
+            conn.execute(f'CREATE DATABASE "{PG_DB}"')
         env |= {"DATABASE_URL": PG_URL, "MEDIA_ROOT": str(BENCH / "pg-media")}
     return env
 

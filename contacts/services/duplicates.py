@@ -11,17 +11,19 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import CharField, Count, StringAgg, Value
 from django.db.models.functions import Cast, Lower, StrIndex, Substr
+from django.utils import timezone
 
 from contacts.errors import MergeRefused
 from contacts.models import Contact, DuplicateGroup, DuplicateScan, NotDuplicatePair
 from contacts.services.actor import Actor
 from contacts.tasks import run_duplicate_scan
-from jobs.models import ACTIVE
-from jobs.registry import JobKind
+from jobs.models import ACTIVE, FINISHED
+from jobs.registry import JobKind, PruneReport
 from jobs.runner import JobRun, job_run
 
 GROUP_INSERT_CHUNK = 2000
@@ -184,10 +186,42 @@ def duplicates_mark_not(*, actor: Actor, contact_ids: Iterable[int]) -> int:
         return NotDuplicatePair.objects.count() - before
 
 
+def duplicate_scans_prune(*, older_than: timedelta, dry_run: bool) -> PruneReport:
+    """Drop the groups of searches finished more than ``older_than`` ago (``prune_jobs``).
+
+    A completed search's groups are replaced by the next one's, but those of a search that
+    failed or was cancelled part-way stay until then. The latest completed search's groups
+    are the Duplicates page's list and stay, however old; every search's record stays.
+    """
+    cutoff = timezone.now() - older_than
+    finished = DuplicateScan.objects.filter(status__in=FINISHED, finished_at__lt=cutoff)
+    current = (
+        DuplicateScan.objects.filter(status=DuplicateScan.Status.COMPLETED)
+        .order_by("-finished_at", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    groups = DuplicateGroup.objects.filter(scan__in=finished.exclude(pk=current))
+    counts = dict(
+        groups.order_by().values_list("scan_id").annotate(n=Count("pk")).values_list("scan_id", "n")
+    )
+    verb = "would remove" if dry_run else "removed"
+    lines = [
+        f"Duplicate search {scan.pk} ({scan.get_status_display()}) finished "
+        f"{scan.finished_at:%Y-%m-%d}: {verb} {counts[scan.pk]:,} group(s)"
+        for scan in DuplicateScan.objects.filter(pk__in=counts).order_by("pk")
+    ]
+    if not dry_run and counts:
+        DuplicateGroup.objects.filter(scan_id__in=list(counts)).delete()
+    summary = f"{len(counts)} duplicate search(s), {sum(counts.values()):,} group(s)"
+    return PruneReport(lines=lines, summary=summary)
+
+
 DUPLICATE_SCANS = JobKind(
     name="duplicate_scans",
     noun="duplicate search",
     model=DuplicateScan,
     task=run_duplicate_scan,
     work=duplicate_scan_work,
+    prune=duplicate_scans_prune,
 )

@@ -181,6 +181,7 @@ def _plan_rows(
         ):
             if tag_id in key_of:
                 tag_keys.setdefault(contact_id, set()).add(key_of[tag_id])
+    shared = _reached_twice(existing)
     incoming_tags: dict[tuple[str, ...], dict[str, str]] = {}
     plans = []
     for row in rows:
@@ -190,13 +191,44 @@ def _plan_rows(
             own = (tag_by_key[key] for name in names if (key := tag_key(name)))
             tags = incoming_tags[names] = {**common_tags, **tags_by_key(own)}
         current = existing.get(row.phone.e164)
+        if shared and current is not None and shared.get(current["id"]) is not None:
+            # On top of the batch's earlier rows, as a second single write; the writer's
+            # UPDATE starts from these values too.
+            via_alias = current.get("via_alias", False)
+            current = existing[row.phone.e164] = {**shared[current["id"]], "via_alias": via_alias}
         keys = tag_keys.get(current["id"], ()) if current is not None else ()
         # A merged-away phone reaches its survivor, whose own phone the plan must not replace.
         phone = None if current is not None and current.get("via_alias") else row.phone
-        plans.append(
-            plan_change(current, row, tags=tags, current_tag_keys=keys, phone=phone, opt_in=opt_in)
+        plan = plan_change(
+            current, row, tags=tags, current_tag_keys=keys, phone=phone, opt_in=opt_in
         )
+        plans.append(plan)
+        if shared and current is not None and current["id"] in shared and plan.changed:
+            shared[current["id"]] = _applied(current, plan)
+            tag_keys[current["id"]] = {*keys, *tags}
     return plans
+
+
+def _reached_twice(existing: dict[str, dict[str, Any]]) -> dict[int, dict[str, Any] | None]:
+    """The contacts two of the batch's phones reach (a survivor's phone and one merged into
+    it, or two merged into one survivor), each with its values as the batch's rows so far
+    leave them (None: unchanged so far)."""
+    if len(existing) < 2:
+        return {}
+    ids = [values["id"] for values in existing.values()]
+    if len(set(ids)) == len(ids):
+        return {}
+    seen: set[int] = set()
+    return {i: None for i in ids if i in seen or seen.add(i)}
+
+
+def _applied(current: dict[str, Any], plan: ChangePlan) -> dict[str, Any]:
+    """``current`` after the writer carries ``plan`` out (values as the writer stores them)."""
+    columns = dict(plan.columns)
+    if "opted_at" in columns:
+        columns["opted_at"] = connection.ops.adapt_datetimefield_value(columns["opted_at"])
+    traits = current["traits"] if plan.traits is None else plan.traits
+    return {**current, **columns, "traits": traits, "version": current["version"] + 1}
 
 
 class _BatchWriter:

@@ -5,10 +5,12 @@ Each item is exactly a :func:`contacts.services.contact_upsert` call, and the ba
 what those calls would have answered one after the other: items are checked
 (:func:`upsert_input`), matched (:func:`contacts.selectors.match.pick_match`) and planned
 (:func:`plan_change`) in order against the batch's rows as the items before them left
-them, so two items naming one phone or user id apply in order. A refused item is only that
-item's outcome. The database sees a fixed number of statements per batch: one locking read
-of every contact the items name, one read of their tag links and of the tags named, then
-one statement per table (contacts inserted, contacts updated, tags, tag links, activity).
+them, so two items naming one phone or user id apply in order; an item setting or clearing
+WhatsApp opted stamps the contact's ``opted_at`` and ``opt_in_source`` as the single call
+does (the API key, the batch's moment). A refused item is only that item's outcome. The
+database sees a fixed number of statements per batch: one locking read of every contact
+the items name, one read of their tag links and of the tags named, then one statement per
+table (contacts inserted, contacts updated, tags, tag links, activity).
 Custom fields first seen in an item are created as that item is planned (rare: once per
 new trait name).
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
@@ -35,17 +38,19 @@ from contacts.selectors.match import (
 from contacts.services.actor import Actor
 from contacts.services.attributes import attributes_ensure
 from contacts.services.imports import IMPORT_CREATED, IMPORT_UNCHANGED, IMPORT_UPDATED
-from contacts.services.plan import ChangePlan, plan_change
+from contacts.services.plan import ChangePlan, OptIn, plan_change
 from contacts.services.planning import UpsertInput, phone_or_error, upsert_input
 from contacts.services.retry import retry_on_integrity_error
 
 # The contact columns a batch reads, plans with and writes back.
 _COLUMNS = (
     *("user_id", "phone", "country_code", "phone_number"),
-    *("name", "email", "whatsapp_opted", "traits"),
+    *("name", "email", "whatsapp_opted", "opted_at", "opt_in_source", "traits"),
 )
 _NEW_CONTACT = {"user_id": None, "phone": None, "country_code": "", "phone_number": ""}
 _NEW_CONTACT |= {"name": "", "email": "", "whatsapp_opted": False, "traits": {}}
+_NEW_CONTACT |= {"opted_at": None, "opt_in_source": ""}
+_LEFT = ("user_id", "phone", "whatsapp_opted", "opted_at", "opt_in_source")
 # A batch is retried whole when a concurrent insert of one of its contacts wins.
 _ATTEMPTS = 5
 # PostgreSQL: batches take this transaction-level advisory lock, one at a time. Overlapping
@@ -69,12 +74,17 @@ class TrackItem:
 @dataclass(frozen=True, slots=True)
 class TrackOutcome:
     """An item applied: ``IMPORT_CREATED``, ``IMPORT_UPDATED`` or ``IMPORT_UNCHANGED``, and
-    the contact's identity as that item left it."""
+    the contact's identity and opt-in as that item left it (``opt_in_changed``: the item
+    set or cleared WhatsApp opted, stamping ``opted_at`` and ``opt_in_source``)."""
 
     outcome: str
     contact_id: int
     user_id: str | None
     phone: str | None
+    whatsapp_opted: bool = False
+    opted_at: datetime | None = None
+    opt_in_source: str = ""
+    opt_in_changed: bool = False
 
 
 # Called before each item is checked, with the registry as the items before it left it; a
@@ -155,6 +165,7 @@ def _track_locked(
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_BATCH_LOCK_ID])
     batch = _read(items)
     registry = field_registry()
+    opt_in = actor.opt_in()  # the single call's stamp, one moment for the whole batch
     pending: list[tuple[str, _Row] | Exception | None] = []
     for index, item in enumerate(items):
         if item is None:
@@ -173,7 +184,7 @@ def _track_locked(
                 create_attributes=create_attributes,
                 registry=registry,
             )
-            pending.append(_upsert_one(actor, batch, checked))
+            pending.append(_upsert_one(actor, batch, checked, opt_in))
         except ServiceError as exc:
             pending.append(exc)
             continue
@@ -188,9 +199,11 @@ def _track_locked(
     ]
 
 
-def _upsert_one(actor: Actor, batch: _Batch, checked: UpsertInput) -> tuple[Any, ...]:
-    """One item matched, planned and applied to the batch's rows: (outcome, row, user id,
-    phone) with the identity as the item leaves it."""
+def _upsert_one(
+    actor: Actor, batch: _Batch, checked: UpsertInput, opt_in: OptIn
+) -> tuple[Any, ...]:
+    """One item matched, planned and applied to the batch's rows: (outcome, row, then the
+    identity and opt-in as the item leaves them; see :class:`TrackOutcome`)."""
     user_id, phone, planned, tag_names = checked
     row = pick_match(
         batch.by_user.get(user_id) if user_id else None,
@@ -209,7 +222,13 @@ def _upsert_one(actor: Actor, batch: _Batch, checked: UpsertInput) -> tuple[Any,
         current = None if row is None else row.values
         keys = row.tag_keys if row is not None else ()
         return plan_change(
-            current, planned, tags=tags, current_tag_keys=keys, phone=phone, user_id=user_id
+            current,
+            planned,
+            tags=tags,
+            current_tag_keys=keys,
+            phone=phone,
+            user_id=user_id,
+            opt_in=opt_in,
         )
 
     change = plan()  # refuses a conflicting identity before any custom field is created
@@ -217,10 +236,15 @@ def _upsert_one(actor: Actor, batch: _Batch, checked: UpsertInput) -> tuple[Any,
         attributes_ensure(planned, actor)
         change = plan()  # a field someone created meanwhile may have coerced a value anew
     if not change.changed:
-        return (IMPORT_UNCHANGED, row, row.values["user_id"], row.values["phone"])
+        return (IMPORT_UNCHANGED, row, *_left(row), False)
     outcome = IMPORT_CREATED if change.creating else IMPORT_UPDATED
     row = batch.apply(row, change)
-    return (outcome, row, row.values["user_id"], row.values["phone"])
+    return (outcome, row, *_left(row), change.opt_in_changed)
+
+
+def _left(row: _Row) -> tuple[Any, ...]:
+    """The identity and opt-in an item leaves (copied: later items may change the row)."""
+    return tuple(row.values[key] for key in _LEFT)
 
 
 def _identity_keys(items: Sequence[TrackItem | None]) -> tuple[set[str], set[str]]:
@@ -337,7 +361,9 @@ def _update(rows: list[_Row], now: Any) -> None:
     stamp = ops.adapt_datetimefield_value(now)
     params = [
         (
-            *(row.values[name] for name in _COLUMNS[:-1]),
+            *(row.values[name] for name in _COLUMNS[:-3]),
+            ops.adapt_datetimefield_value(row.values["opted_at"]),
+            row.values["opt_in_source"],
             ops.adapt_json_value(row.values["traits"], None),
             row.version,
             stamp,

@@ -160,6 +160,8 @@ def _state(results: list[dict[str, Any]]) -> dict[str, Any]:
                 c.name,
                 c.email,
                 c.whatsapp_opted,
+                c.opted_at is not None,
+                c.opt_in_source,
                 c.traits,
                 c.version,
                 sorted(c.tags.values_list("name", flat=True)),
@@ -173,7 +175,11 @@ def _state(results: list[dict[str, Any]]) -> dict[str, Any]:
     answers = []
     for result in results:
         data = result.get("data")
-        answers.append({**result, "data": data and {**data, "id": name[data["id"]]}})
+        # Each single call stamps its own moment, a batch one moment for all its users.
+        moment = data and data["optedInAt"] is not None
+        answers.append(
+            {**result, "data": data and {**data, "id": name[data["id"]], "optedInAt": moment}}
+        )
     return {
         "contacts": contacts,
         "activity": sorted(activity, key=lambda entry: str(entry[0])),

@@ -110,6 +110,10 @@ def test_same_payload_twice_changes_nothing_the_second_time(api):
         "phoneNumber": "+919967536783",
         "created": False,
         "changed": False,
+        "whatsappOpted": False,
+        "optedInAt": None,
+        "optInSource": "",
+        "optInChanged": False,
     }
     assert gavin().version == version
     assert Activity.objects.count() == 1

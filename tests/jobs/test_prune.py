@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from bulkupload import services as upload_services
 from bulkupload.models import UploadJob
-from contacts.models import BulkAction, BulkActionContact
+from contacts.models import BulkAction, BulkActionContact, DuplicateGroup, DuplicateScan
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +78,44 @@ def test_old_finished_bulk_actions_lose_their_selection_and_keep_their_record(
 def test_prune_jobs_refuses_a_negative_age():
     with pytest.raises(CommandError, match="--older-than-days"):
         prune("--older-than-days", "-1")
+
+
+def scan_finished(status: str, *, days: int, groups: int) -> DuplicateScan:
+    scan = DuplicateScan.objects.create(
+        status=status, total=3, done=3, finished_at=timezone.now() - timedelta(days=days)
+    )
+    DuplicateGroup.objects.bulk_create(
+        DuplicateGroup(scan=scan, reasons=["same email a@b.in"], contact_ids=[n, n + 1])
+        for n in range(groups)
+    )
+    return scan
+
+
+def groups_of(*scans: DuplicateScan) -> list[int]:
+    return [DuplicateGroup.objects.filter(scan=scan).count() for scan in scans]
+
+
+def test_old_finished_duplicate_searches_lose_their_groups_but_not_the_current_list():
+    superseded = scan_finished("completed", days=40, groups=2)
+    failed = scan_finished("failed", days=35, groups=1)  # part-way: its groups were never dropped
+    current = scan_finished("completed", days=31, groups=3)  # the Duplicates page's list
+    cancelled = scan_finished("cancelled", days=5, groups=1)  # recent
+    running = scan_finished("running", days=60, groups=1)  # never touched
+    scans = (superseded, failed, current, cancelled, running)
+
+    dry = prune("--dry-run")
+    assert f"Duplicate search {superseded.pk} (Completed) finished" in dry
+    assert f"Duplicate search {failed.pk} (Failed) finished" in dry
+    assert "would remove 2 group(s)" in dry
+    assert "Dry run, nothing removed: 2 duplicate search(s), 3 group(s)." in dry
+    assert groups_of(*scans) == [2, 1, 3, 1, 1]
+
+    assert "Pruned 2 duplicate search(s), 3 group(s)." in prune()
+    assert groups_of(*scans) == [0, 0, 3, 1, 1]
+    assert DuplicateScan.objects.count() == 5  # the records stay
+    assert "Pruned 0 duplicate search(s), 0 group(s)." in prune()
+
+    # Once a newer search completes, the one before is old news like any other.
+    scan_finished("completed", days=1, groups=1)
+    assert "Pruned 1 duplicate search(s), 3 group(s)." in prune()
+    assert groups_of(current) == [0]

@@ -16,7 +16,8 @@ class Command(BaseCommand):
     help = (
         "For every kind of background job, remove what jobs finished more than N days ago "
         "no longer need: uploaded files and saved error reports of uploads (and files of "
-        "drafts left that long), the contact selections of bulk actions. The job records, "
+        "drafts left that long), the contact selections of bulk actions, the groups of searches "
+        "for duplicates (not the latest completed one: the Duplicates page). The job records, "
         "their totals and error reports stay; queued and running jobs are never touched."
     )
 
