@@ -15,7 +15,7 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
@@ -194,7 +194,7 @@ def normalize_name(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name).casefold()
 
 
-def attribute_field(attribute: Attribute) -> Field:
+def attribute_field(attribute: Attribute | _AttributeRow) -> Field:
     return Field(
         key=attribute.key,
         label=attribute.label,
@@ -210,7 +210,7 @@ def attribute_field(attribute: Attribute) -> Field:
 class FieldRegistry:
     """Every field, built-in first, then custom attributes by label. One query to build."""
 
-    def __init__(self, attributes: Iterable[Attribute]) -> None:
+    def __init__(self, attributes: Iterable[Attribute | _AttributeRow]) -> None:
         self.fields: list[Field] = [*BUILTIN_FIELDS, *(attribute_field(a) for a in attributes)]
         self.by_key: dict[str, Field] = {f.key: f for f in self.fields}
         self._by_name: dict[str, Field] = {}
@@ -248,8 +248,37 @@ class FieldRegistry:
         return [f for f in self.fields if f.editable and not f.kind.own_editor]
 
 
+class _AttributeRow(NamedTuple):
+    """The columns of an attribute the registry reads (``attribute_field`` takes either)."""
+
+    pk: int
+    key: str
+    label: str
+    type: str
+    indexed: bool
+    hidden: bool
+    changing: bool
+
+
+_last_registry: tuple[tuple[_AttributeRow, ...], FieldRegistry] | None = None
+
+
 def field_registry() -> FieldRegistry:
-    return FieldRegistry(Attribute.objects.order_by("label", "id"))
+    """Every field as stored now: one query, always (another process may have changed a
+    field a moment ago). The registry built from the rows is kept for the process and
+    reused while the rows read are the same ones, since building it (every name of every
+    field normalised) costs more CPU than the query. Registries and fields are immutable."""
+    global _last_registry
+    rows = tuple(
+        _AttributeRow(*values)
+        for values in Attribute.objects.order_by("label", "id").values_list(*_AttributeRow._fields)
+    )
+    last = _last_registry
+    if last is not None and last[0] == rows:
+        return last[1]
+    registry = FieldRegistry(rows)
+    _last_registry = (rows, registry)
+    return registry
 
 
 def attribute_key_for(label: str) -> str:
