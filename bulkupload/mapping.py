@@ -162,15 +162,12 @@ class RowPlanner:
             raise PhoneError("phone number is empty")
         return normalize_phone(number, self._cell(cells, self.country_code_index) or None)
 
-    def plan_reference(self, cells: Sequence[str]) -> PlannedRow:
-        """The rule itself: every cell through ``Field.parse``, no per-column coercer and no
-        cache. :meth:`plan` is its fast path and must give exactly the same row (a property
-        test holds them together, tests/contacts/test_coercion_fast.py). The wizard's preview
-        uses this one: a few rows, where clarity beats speed."""
+    def _with_phone(self, cells: Sequence[str]) -> PlannedRow:
+        """A new row with the phone planned, or its error; an unreadable record's problem."""
         row = PlannedRow()
         if isinstance(cells, UnreadableRecord):
             row.errors.append(cells.problem)
-            if self.phone_index is not None:
+            if self.phone_index is not None:  # where the preview shows it
                 row.cell_errors[self.phone_index] = cells.problem
             return row
         try:
@@ -184,6 +181,16 @@ class RowPlanner:
             row.errors.append(f"{exc.label}: {exc}")
             if index is not None:
                 row.cell_errors[index] = str(exc)
+        return row
+
+    def plan_reference(self, cells: Sequence[str]) -> PlannedRow:
+        """The rule itself: every cell through ``Field.parse``, no per-column coercer and no
+        cache. :meth:`plan` is its fast path and must give exactly the same row (a property
+        test holds them together, tests/contacts/test_coercion_fast.py). The wizard's preview
+        uses this one: a few rows, where clarity beats speed."""
+        row = self._with_phone(cells)
+        if isinstance(cells, UnreadableRecord):
+            return row
         for index, target in self.columns:
             raw = self._cell(cells, index)
             if raw == "":
@@ -206,23 +213,9 @@ class RowPlanner:
 
     def plan(self, cells: Sequence[str]) -> PlannedRow:
         """:meth:`plan_reference`, fast: each column's coercer, and its cache of cells seen."""
-        row = PlannedRow()
+        row = self._with_phone(cells)
         if isinstance(cells, UnreadableRecord):
-            row.errors.append(cells.problem)
-            if self.phone_index is not None:  # where the preview shows it
-                row.cell_errors[self.phone_index] = cells.problem
             return row
-        try:
-            row.phone = self.phone(cells)
-            if self.phone_index is not None:
-                row.cell_values[self.phone_index] = row.phone.e164
-            if self.country_code_index is not None:
-                row.cell_values[self.country_code_index] = row.phone.country_code
-        except PhoneError as exc:
-            index = self.country_code_index if exc.field == "country_code" else self.phone_index
-            row.errors.append(f"{exc.label}: {exc}")
-            if index is not None:
-                row.cell_errors[index] = str(exc)
         count = len(cells)
         for index, target, coerce, cache in self._plan_columns:
             if index >= count:
