@@ -1,10 +1,12 @@
-"""Duplicates in a real browser: find a pair, merge picking the other's value, unmerge."""
+"""Duplicates in a real browser: find a pair, merge picking the other's value, the API then
+reaching the survivor through the merged phone, unmerge."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
+from contacts.api_keys import api_key_create
 from contacts.models import Contact
 from tests.factories import AttributeFactory, make_contact
 
@@ -43,9 +45,23 @@ def test_find_a_pair_merge_with_a_picked_field_and_unmerge(new_page, manager, sc
     page.goto(f"/contacts/{other.pk}/")
     page.wait_for_url(f"**/contacts/{survivor.pk}/")  # the merged contact's page redirects
 
+    # The shop sends the merged-away phone again: the survivor is updated, no duplicate made.
+    key = api_key_create(name="Shop", created_by=manager)
+    answer = page.request.post(
+        "/v1/public/track/users/",
+        data={"phoneNumber": "9700000002", "countryCode": "+91", "tags": ["From shop"]},
+        headers={"Authorization": f"Basic {key.secret}"},
+    )
+    assert answer.status == 200, answer.text()
+    assert answer.json()["data"]["id"] == survivor.pk
+    assert Contact.objects.count() == 1
+    page.reload()
+    expect(page.locator("#contact-tags")).to_contain_text("From shop")
+
     page.get_by_test_id("unmerge").click()
     expect(page.locator("#timeline")).to_contain_text("(undone)")
     expect(page.locator("#field-city")).to_contain_text("Pune")
+    expect(page.locator("#contact-tags")).to_contain_text("From shop")  # made after the merge
     page.screenshot(path=screenshot_dir / "4-unmerged.png", full_page=True)
     page.goto(f"/contacts/{other.pk}/")
     expect(page.locator("#field-city")).to_contain_text("Goa")
