@@ -619,6 +619,18 @@ def job_state(conn: psycopg.Connection, job: int) -> dict[str, Any]:
     return state
 
 
+def hx_trigger_events(header: str | None) -> set[str]:
+    """The events an ``HX-Trigger`` header names: a plain name, names separated by commas,
+    or a JSON object of names (what django-htmx's ``trigger_client_event`` writes)."""
+    if not header:
+        return set()
+    try:
+        events = json.loads(header)
+    except ValueError:
+        return {name.strip() for name in header.split(",")}
+    return set(events) if isinstance(events, dict) else {str(events)}
+
+
 # --- The load ---------------------------------------------------------------------------------
 @dataclass(slots=True)
 class Write:
@@ -708,7 +720,7 @@ def detail_step(
         saved = browser.post_form("detail: save field", edit_url, list(fields.items()), headers)
         ok = (
             saved.status == 200
-            and saved.headers.get("hx-trigger") == "contact-changed"
+            and "contact-changed" in hx_trigger_events(saved.headers.get("hx-trigger"))
             and "is-editing" not in saved.text
             and value in saved.text
         )
