@@ -12,7 +12,6 @@ identity (fill in a missing phone or user id, never replace one) is the change p
 
 from __future__ import annotations
 
-from django.db import connection
 from django.db.models import Q
 
 from contacts.errors import ContactConflict
@@ -33,7 +32,8 @@ def contact_match(
     One read finds the contacts whose own user id or phone these are (an ``OR`` of two
     indexed columns); only a value no contact owns is looked up among merge aliases, and the
     survivors an alias names are read then. So a contact that exists costs one read and a
-    new one two. (An ``own OR id IN (aliases)`` read makes PostgreSQL read every contact.)
+    new one two (three when named by both a user id and a phone). (An ``own OR id IN
+    (aliases)`` read makes PostgreSQL read every contact.)
     """
     wanted = [(kind, value) for kind, value in _identity(user_id, phone) if value]
     if not wanted:
@@ -49,7 +49,12 @@ def contact_match(
     }
     unowned = [(kind, value) for kind, value in wanted if by_kind[kind] is None]
     if unowned:
-        survivor_ids = _alias_survivors(unowned)
+        # The batch writers' alias read, one per kind (a single value each here).
+        survivor_ids = {
+            kind: survivor
+            for kind, value in unowned
+            if (survivor := _aliases(kind, [value]).get(value)) is not None
+        }
         missing = set(survivor_ids.values()) - found.keys()
         if missing:
             found.update((c.pk, c) for c in contacts.filter(pk__in=missing).order_by("pk"))
@@ -59,22 +64,6 @@ def contact_match(
     # A contact the first read waited for (``lock``) and that a merge took away meanwhile is
     # not returned by it; the alias read, a later statement, sees the merge's alias.
     return pick_match(by_user, by_phone, user_id=user_id, phone=phone)
-
-
-def _alias_survivors(named: list[tuple[str, str]]) -> dict[str, int]:
-    """The survivors of merged-away values, by kind: one indexed read of the aliases.
-
-    Written as SQL: every API call for a new contact makes it, and building the same read
-    through the ORM costs more CPU than running it.
-    """
-    table = connection.ops.quote_name(ContactAlias._meta.db_table)
-    where = " OR ".join(["(kind = %s AND value = %s)"] * len(named))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT kind, contact_id FROM {table} WHERE {where}",
-            [part for pair in named for part in pair],
-        )
-        return dict(cursor.fetchall())
 
 
 def _identity(user_id: str | None, phone: Phone | None) -> list[tuple[str, str | None]]:
