@@ -3,9 +3,10 @@
 ``contact_upsert`` uses it with ``lock=True``; the public API's event endpoint uses it as it
 is. ``contacts_import_batch`` applies the same rule set-wise: its rows carry a phone and never
 a user id, so "by user id, else by phone" is "by phone", read for the whole batch in one
-locking query (``contacts.services.imports``). ``contacts_track_batch`` reads every contact
-its items name by user id or phone in one locking query and applies :func:`pick_match` to
-each item in order (``contacts.services.track_batch``). What a write may then do to the contact's
+locking query (``contacts.services.imports``). ``contacts_track_batch`` reads the ids of
+every contact its items name by user id and by phone (one indexed read per column), locks
+those contacts in one query in id order and applies :func:`pick_match` to each item in
+order (``contacts.services.track_batch``). What a write may then do to the contact's
 identity (fill in a missing phone or user id, never replace one) is the change plan's rule
 (``contacts.services.plan``).
 """

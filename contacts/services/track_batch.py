@@ -8,9 +8,10 @@ what those calls would have answered one after the other: items are checked
 them, so two items naming one phone or user id apply in order; an item setting or clearing
 WhatsApp opted stamps the contact's ``opted_at`` and ``opt_in_source`` as the single call
 does (the API key, the batch's moment). A refused item is only that item's outcome. The
-database sees a fixed number of statements per batch: one locking read of every contact
-the items name, one read of their tag links and of the tags named, then one statement per
-table (contacts inserted, contacts updated, tags, tag links, activity).
+database sees a fixed number of statements per batch: the ids of the contacts the items
+name (one read by user id, one by phone, each on its column's index), one locking read of
+those contacts in id order, one read of their tag links and of the tags named, then one
+statement per table (contacts inserted, contacts updated, tags, tag links, activity).
 Custom fields first seen in an item are created as that item is planned (rare: once per
 new trait name).
 """
@@ -23,7 +24,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 
 from contacts.errors import ServiceError
@@ -37,6 +37,7 @@ from contacts.selectors.match import (
 )
 from contacts.services.actor import Actor
 from contacts.services.attributes import attributes_ensure
+from contacts.services.batch_sql import select_in
 from contacts.services.imports import IMPORT_CREATED, IMPORT_UNCHANGED, IMPORT_UPDATED
 from contacts.services.plan import ChangePlan, OptIn, plan_change
 from contacts.services.planning import UpsertInput, phone_or_error, upsert_input
@@ -264,8 +265,9 @@ def _identity_keys(items: Sequence[TrackItem | None]) -> tuple[set[str], set[str
 
 
 def _read(items: Sequence[TrackItem | None]) -> _Batch:
-    """The contacts the items name, locked in id order (one query), their links to the
-    tags the items name and those tags' stored names."""
+    """The contacts the items name, locked in id order (one query, after one unlocked read
+    of ids per column), their links to the tags the items name and those tags' stored
+    names."""
     user_ids, phones = _identity_keys(items)
     # The matcher's alias rule set-wise: a merged-away id or phone means its survivor.
     alias_users = contacts_by_user_id_alias(sorted(user_ids)) if user_ids else {}
@@ -274,12 +276,21 @@ def _read(items: Sequence[TrackItem | None]) -> _Batch:
     tag_keys = {
         tag_key(name) for item in items if item for name in item.tags if isinstance(name, str)
     }
+    # Each column read on its own index (an ``OR`` of the three makes PostgreSQL read every
+    # contact), the ids merged here, then one read locks the rows in id order: locking them
+    # column by column could deadlock with a single upsert locking the same two in id order.
+    ids = survivor_ids.union(
+        *(
+            (contact_id for (contact_id,) in select_in(Contact, ("id",), column, sorted(values)))
+            for column, values in (("user_id", user_ids), ("phone", phones))
+        )
+    )
     rows = (
         Contact.objects.select_for_update()
-        .filter(Q(user_id__in=user_ids) | Q(phone__in=phones) | Q(pk__in=survivor_ids))
+        .filter(pk__in=sorted(ids))
         .order_by("pk")
         .values_list("pk", "version", *_COLUMNS)
-        if user_ids or phones
+        if ids
         else []
     )
     by_id: dict[int, _Row] = {}

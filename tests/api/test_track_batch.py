@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -240,3 +242,51 @@ def test_a_merged_phone_or_user_id_reaches_the_survivor_as_the_single_call_does(
     survivor.refresh_from_db()
     assert survivor.phone == "+919700000001"
     assert (survivor.name, survivor.traits["city"]) == ("Asha Rao", "Pune")
+
+
+def test_the_batch_reads_contacts_through_indexes_only(api):
+    """Each read of the contacts finds its rows by an index: an ``OR`` of the user ids, the
+    phones and the aliases' survivors could make PostgreSQL read every contact."""
+    for i in range(5):
+        make_contact(phone_number=f"97000000{i:02d}", user_id=f"u-{i}")
+    survivor = make_contact(phone_number="9700000090", user_id="u-90")
+    merged = make_contact(phone_number="9700000091", user_id="u-91")
+    services.contacts_merge(actor=Actor.system(), survivor_id=survivor.pk, other_ids=[merged.pk])
+    users = [
+        {"userId": "u-1", "traits": {"name": "One"}},
+        {"phoneNumber": "+919700000002", "traits": {"name": "Two"}},
+        {"userId": "u-91", "traits": {"name": "Survivor"}},
+        {"userId": "u-new", "phoneNumber": "+919700000050"},
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(BATCH, {"users": users})
+
+    assert response.status_code == 200, response.content
+    assert [r["status"] for r in response.json()["data"]["results"]] == [
+        *("updated", "updated", "updated", "created")
+    ]
+    table = Contact._meta.db_table
+    reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"]
+    ]
+    assert len(reads) == 3, reads  # ids by user id, ids by phone, the rows locked by id
+    for sql in reads:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # A few rows would be read whole, or along the id order: leave the planner
+                # only bitmap scans, which it can take only where an index matches.
+                cursor.execute("SET LOCAL enable_seqscan = off")
+                cursor.execute("SET LOCAL enable_indexscan = off")
+                cursor.execute(f"EXPLAIN {sql}")
+                shown = "\n".join(row[0] for row in cursor.fetchall())
+                assert "Bitmap Index Scan" in shown, shown
+                assert "Seq Scan" not in shown and "SubPlan" not in shown, shown
+                # One index per read: with many contacts the planner gives up an OR of
+                # bitmaps over several columns (BitmapOr) for a read of the whole table.
+                assert "BitmapOr" not in shown, shown
+            else:
+                cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+                plan = [row[-1] for row in cursor.fetchall()]
+                assert not any(line.startswith(f"SCAN {table}") for line in plan), plan
