@@ -17,6 +17,7 @@ seconds when requests are spread evenly, and at most the limit within each fixed
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -40,7 +41,13 @@ def rate_limit_setting() -> tuple[int, int] | None:
     Written ``"600/60"`` (600 requests per 60 seconds) or ``"600/minute"``; ``"0"`` or ``""``
     turns the limit off.
     """
-    value = str(getattr(settings, "CONTACTHUB_API_RATE_LIMIT", DEFAULT_RATE_LIMIT) or "").strip()
+    return _parse_rate_limit(getattr(settings, "CONTACTHUB_API_RATE_LIMIT", DEFAULT_RATE_LIMIT))
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_rate_limit(setting: object) -> tuple[int, int] | None:
+    """The setting's value parsed (kept: the setting is read on every request)."""
+    value = str(setting or "").strip()
     match = re.fullmatch(r"(\d+)\s*(?:/\s*(\d+|[a-z]+))?", value.lower())
     if not match or int(match[1]) == 0:
         return None
@@ -52,6 +59,13 @@ def rate_limit_setting() -> tuple[int, int] | None:
 
 
 def _count_sql() -> str:
+    return _count_sql_for(connection.vendor)
+
+
+@functools.cache
+def _count_sql_for(vendor: str) -> str:
+    """The counting statement, written once per process (both databases spell it alike;
+    keyed by vendor all the same, as a process may use either)."""
     table = connection.ops.quote_name(RateWindow._meta.db_table)
     previous = (
         f"COALESCE((SELECT p.used FROM {table} p "

@@ -18,6 +18,11 @@ class PrivatePagesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and session.is_empty():
+            # No session (the public API's requests, a first visit): nobody is signed in.
+            # Asking the user would load it for nothing and mark the answer "Vary: Cookie".
+            return response
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             if response.has_header("Cache-Control"):

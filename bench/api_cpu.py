@@ -1,0 +1,368 @@
+"""CPU per request of the public API, in-process through the WSGI handler (no server, no client).
+
+    .venv/bin/python bench/api_cpu.py --database ch_bench_api_cpu
+    /work/main/.venv/bin/python bench/api_cpu.py --root <other checkout> --database other_db \\
+        --profile var/bench/other
+    .venv/bin/python bench/api_cpu.py --compare var/bench/other var/bench/this
+
+Loads the code of the checkout ``--root`` (default: the one this script is in) with
+``bench/api_settings.py``'s settings (as ``bench/api_load.py``'s gunicorn does: production
+settings, a rate limit that counts every request and refuses none), on a PostgreSQL database
+``--database`` on 127.0.0.1 that it drops, creates and migrates with that code. It creates a
+key (``manage.py create_api_key``), then drives ``contacthub.wsgi``'s handler with WSGI
+environs as gunicorn would build them, for each scenario: ``--warmup`` requests, then
+``--requests`` timed with ``time.process_time`` (CPU of this process: Python and the
+driver, not PostgreSQL's server; other load on the machine moves it little):
+
+- ``ping``: ``GET /v1/public/ping/`` with the key;
+- ``existing``: ``POST /v1/public/track/users/`` on one existing contact, one trait changed
+  each time (a match, a locked read, an update, an activity entry);
+- ``new``: the same endpoint with a new phone each time.
+
+Every answer must be a 200. ``--profile DIR`` then runs each scenario once more under
+cProfile and writes ``DIR/<scenario>.prof``. ``--compare A B`` prints, for two such
+directories (A: before, B: after), the functions whose cumulative time per request differs
+most, in ms per request, with their calls per request; files are named relative to their
+checkout or to site-packages, so the same function matches across checkouts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import itertools
+import json
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parents[1]
+SCENARIOS = ("ping", "existing", "new")
+_TOP_FOLDERS = {"api", "accounts", "bench", "bulkupload", "contacthub", "contacts", "jobs"}
+_TOP_FOLDERS |= {"overview"}
+
+
+def setup(root: Path, database: str, reset: bool, settings: str = "api_settings") -> str:
+    """Django set up on ``root``'s code and a fresh ``database``; the new key's secret."""
+    if reset:
+        import psycopg
+
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{database}"')
+            c.execute(f'CREATE DATABASE "{database}"')
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE=settings,
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
+        CONTACTHUB_VAR_DIR=tempfile.mkdtemp(prefix="api-cpu-"),
+        ALLOWED_HOSTS="127.0.0.1",
+        # One connection for the whole run, so that its server process's CPU can be read.
+        CONN_MAX_AGE="3600",
+    )
+    # The checkout first, its bench/ (api_settings) after: bench/overview.py is not the app.
+    sys.path[:0] = [str(root), str(root / "bench")]
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    if reset:
+        call_command("migrate", verbosity=0, interactive=False)
+    out = io.StringIO()
+    call_command("create_api_key", "Benchmark", stdout=out, stderr=io.StringIO())
+    return out.getvalue().strip()
+
+
+class Driver:
+    """Requests through the WSGI handler, as gunicorn's worker calls it."""
+
+    def __init__(self, secret: str) -> None:
+        from contacthub.wsgi import application
+
+        self.application = application
+        self.secret = secret
+        self.phones = itertools.count(9_000_000_000)
+        self.visits = itertools.count(1)
+        self.existing = f"+91{next(self.phones)}"
+        self.headers: list[tuple[str, str]] = []
+
+    def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> bytes:
+        data = json.dumps(body).encode() if body is not None else b""
+        environ = {
+            "REQUEST_METHOD": method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8765",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "REMOTE_PORT": "50000",
+            "HTTP_HOST": "127.0.0.1:8765",
+            "HTTP_AUTHORIZATION": f"Basic {self.secret}",
+            "HTTP_ACCEPT_ENCODING": "identity",
+            "HTTP_USER_AGENT": "Python-urllib/3",
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(data),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+        }
+        if body is not None:
+            environ["CONTENT_TYPE"] = "application/json"
+            environ["CONTENT_LENGTH"] = str(len(data))
+        status: list[str] = []
+
+        def start_response(line: str, headers: list, exc_info: Any = None) -> None:
+            status.append(line)
+            self.headers = headers
+
+        result = self.application(environ, start_response)
+        try:
+            content = b"".join(result)
+        finally:
+            result.close()  # request_finished, as the server does
+        if not status[0].startswith("200"):
+            raise SystemExit(f"{method} {path}: {status[0]} {content[:300]!r}")
+        return content
+
+    def ping(self) -> bytes:
+        return self.request("GET", "/v1/public/ping/")
+
+    def existing_contact(self) -> bytes:
+        body = {"phoneNumber": self.existing, "traits": {"Visits": next(self.visits)}}
+        return self.request("POST", "/v1/public/track/users/", body | {"tags": ["load test"]})
+
+    def new_contact(self) -> bytes:
+        body = {
+            "phoneNumber": f"+91{next(self.phones)}",
+            "traits": {"name": "Load Test", "email": "load@example.com", "Plan": "basic"},
+            "tags": ["load test"],
+        }
+        return self.request("POST", "/v1/public/track/users/", body)
+
+
+def _server_cpu() -> float:
+    """CPU seconds so far of the PostgreSQL process serving this run's connection (it runs on
+    this machine: its /proc entry), or NaN where that cannot be read."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _print_sql(name: str, call: Any, driver: Driver) -> None:
+    """The statements of one request."""
+    from django.db import connection
+
+    statements: list[str] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        content = call()
+    print(f"{name}: {len(statements)} statements")
+    for sql in statements:
+        print(f"    {sql[:160]}")
+    print(f"{name}: answer headers {driver.headers}")
+    print(f"{name}: answer {content[:200]!r}")
+
+
+_CALLGRIND_HELPER = """
+#include <valgrind/callgrind.h>
+void counting_on(void) { CALLGRIND_ZERO_STATS; CALLGRIND_START_INSTRUMENTATION; }
+void counting_off(void) { CALLGRIND_STOP_INSTRUMENTATION; CALLGRIND_DUMP_STATS; }
+"""
+
+
+def callgrind(args: argparse.Namespace) -> None:
+    """This script again under ``valgrind --tool=callgrind``, instructions counted only while
+    the scenarios' requests run (a helper built with cc switches the counting); prints the
+    instructions per request. Deterministic: other load on the machine does not move it."""
+    import subprocess
+
+    folder = Path(tempfile.mkdtemp(prefix="api-callgrind-"))
+    helper = folder / "counting.so"
+    source = folder / "counting.c"
+    source.write_text(_CALLGRIND_HELPER)
+    subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", helper, source], check=True)
+    argv = [a for a in sys.argv[1:] if a != "--callgrind"]
+    command = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--dump-line=no"]
+    command += [f"--callgrind-out-file={folder}/out", sys.executable, __file__, *argv]
+    command += ["--batches", "1", "--counting", str(helper)]
+    environment = {**os.environ, "PYTHONHASHSEED": "0"}
+    subprocess.run(command, check=True, env=environment, stderr=subprocess.DEVNULL)
+    dumps = sorted(folder.glob("out.*"), key=lambda path: int(path.suffix[1:]))
+    print("| scenario | requests | instructions/request (callgrind) |")
+    print("|---|---:|---:|")
+    for name, dump in zip(args.scenario, dumps, strict=False):
+        totals = [line for line in dump.read_text().splitlines() if line.startswith("totals:")]
+        instructions = int(totals[0].split()[1])
+        print(f"| {name} | {args.requests} | {instructions / args.requests:,.0f} |", flush=True)
+
+
+def run(args: argparse.Namespace) -> None:
+    counting = None
+    if args.counting:
+        import ctypes
+
+        counting = ctypes.CDLL(args.counting)
+    secret = setup(Path(args.root).resolve(), args.database, not args.keep, args.settings)
+    driver = Driver(secret)
+    driver.request(
+        "POST",
+        "/v1/public/track/users/",
+        {"phoneNumber": driver.existing, "traits": {"Visits": 0}, "tags": ["load test"]},
+    )
+    calls = {"ping": driver.ping, "existing": driver.existing_contact, "new": driver.new_contact}
+    print(f"code: {Path(args.root).resolve()}  database: {args.database}")
+    print(f"load average: {os.getloadavg()[0]:.2f}")
+    print(
+        "| scenario | requests | CPU ms/request | median batch | fastest batch "
+        "| server CPU ms/request | wall ms/request |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name in args.scenario:
+        call = calls[name]
+        for _ in range(args.warmup):
+            call()
+        if args.sql:
+            _print_sql(name, call, driver)
+        per_batch = max(1, args.requests // args.batches)
+        cpus: list[float] = []
+        server, wall = _server_cpu(), time.perf_counter()
+        if counting:
+            counting.counting_on()
+        for _ in range(args.batches):
+            cpu = time.process_time()
+            for _ in range(per_batch):
+                call()
+            cpus.append((time.process_time() - cpu) / per_batch * 1000)
+        if counting:
+            counting.counting_off()
+        n = per_batch * args.batches
+        wall = (time.perf_counter() - wall) / n * 1000
+        server = (_server_cpu() - server) / n * 1000
+        cpu = sum(cpus) / len(cpus)
+        print(
+            f"| {name} | {n} | {cpu:.3f} | {statistics.median(cpus):.3f} | {min(cpus):.3f} | "
+            f"{server:.3f} | {wall:.3f} |",
+            flush=True,
+        )
+    if args.profile:
+        folder = Path(args.profile)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in args.scenario:
+            profile = cProfile.Profile()
+            profile.runcall(lambda call=calls[name]: [call() for _ in range(args.requests)])
+            stats = pstats.Stats(profile)
+            stats.dump_stats(folder / f"{name}.prof")
+            (folder / f"{name}.json").write_text(json.dumps({"requests": args.requests}))
+            print(f"\nprofile of {name}: {folder / name}.prof; top {args.top} by cumulative")
+            stats.sort_stats("cumulative").print_stats(args.top)
+
+
+def _short(filename: str) -> str:
+    """A file named the same in both checkouts: relative to site-packages, the standard
+    library or the checkout (from its first app or project folder)."""
+    for marker in ("site-packages/", "/lib/python3."):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    parts = Path(filename).parts
+    for at, part in enumerate(parts):
+        if part in _TOP_FOLDERS:
+            return "/".join(parts[at:])
+    return filename
+
+
+_Table = dict[tuple[str, str], tuple[float, float, int]]
+
+
+def _load(folder: Path, scenario: str) -> tuple[_Table, int]:
+    requests = json.loads((folder / f"{scenario}.json").read_text())["requests"]
+    stats = pstats.Stats(str(folder / f"{scenario}.prof"))
+    table: _Table = {}
+    for (filename, _line, function), (_cc, calls, tottime, cumtime, _) in stats.stats.items():
+        key = (_short(filename), function)
+        own, cumulative, count = table.get(key, (0.0, 0.0, 0))
+        # Several functions of one name in a file (rare) add up; recursion is counted once.
+        table[key] = (own + tottime, max(cumulative, cumtime), count + calls)
+    return table, requests
+
+
+def compare(before: Path, after: Path, scenarios: list[str], top: int) -> None:
+    for scenario in scenarios:
+        if not (before / f"{scenario}.prof").exists() or not (after / f"{scenario}.prof").exists():
+            continue
+        a, n_a = _load(before, scenario)
+        b, n_b = _load(after, scenario)
+        total_a = sum(own for own, _, _ in a.values()) / n_a * 1000
+        total_b = sum(own for own, _, _ in b.values()) / n_b * 1000
+        calls_a = sum(count for _, _, count in a.values()) / n_a
+        calls_b = sum(count for _, _, count in b.values()) / n_b
+        print(f"\n{scenario}: profiled time {total_a:.3f} -> {total_b:.3f} ms/request,", end="")
+        print(f" Python function calls {calls_a:.0f} -> {calls_b:.0f} per request")
+        print("| function | before cum ms | after cum ms | before own ms | after own ms |", end="")
+        print(" calls/request before -> after |")
+        print("|---|---:|---:|---:|---:|---|")
+        rows = []
+        for key in a.keys() | b.keys():
+            own_a, cum_a, calls_a = a.get(key, (0.0, 0.0, 0))
+            own_b, cum_b, calls_b = b.get(key, (0.0, 0.0, 0))
+            cum_a, cum_b = cum_a / n_a * 1000, cum_b / n_b * 1000
+            own_a, own_b = own_a / n_a * 1000, own_b / n_b * 1000
+            rows.append(
+                (cum_b - cum_a, key, cum_a, cum_b, own_a, own_b, calls_a / n_a, calls_b / n_b)
+            )
+        rows.sort(key=lambda row: -abs(row[0]))
+        for _, (filename, function), cum_a, cum_b, own_a, own_b, c_a, c_b in rows[:top]:
+            print(
+                f"| `{filename}:{function}` | {cum_a:.3f} | {cum_b:.3f} | {own_a:.3f} | "
+                f"{own_b:.3f} | {c_a:g} -> {c_b:g} |"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", default=str(HERE), help="the checkout whose code is measured")
+    parser.add_argument("--database", default="ch_bench_api_cpu", help="PostgreSQL, recreated")
+    parser.add_argument("--keep", action="store_true", help="reuse the database as it is")
+    parser.add_argument("--settings", default="api_settings", help="another settings module")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--batches", type=int, default=20, help="timed in this many parts")
+    parser.add_argument("--scenario", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
+    parser.add_argument("--profile", metavar="DIR", help="write DIR/<scenario>.prof")
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--sql", action="store_true", help="print one request's statements")
+    parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"))
+    parser.add_argument("--callgrind", action="store_true", help="count instructions instead")
+    parser.add_argument("--counting", help=argparse.SUPPRESS)  # set by --callgrind
+    args = parser.parse_args()
+    if args.callgrind:
+        callgrind(args)
+        return
+    if args.compare:
+        compare(Path(args.compare[0]), Path(args.compare[1]), args.scenario, args.top)
+        return
+    run(args)
+
+
+if __name__ == "__main__":
+    main()
