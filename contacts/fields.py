@@ -103,6 +103,9 @@ class Field:
     def q(self, op: str, values: tuple[Any, ...] = ()) -> Q:
         return self.kind.q(self, op, values)
 
+    def count_alone(self, op: str, values: tuple[Any, ...] = ()) -> int | None:
+        return self.kind.count_alone(self, op, values)
+
     def sort(self, *, descending: bool) -> Any:
         return self.kind.sort(self, descending=descending)
 

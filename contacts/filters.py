@@ -64,6 +64,11 @@ class Filter:
     def q(self) -> Q:
         return self.field.q(self.operator.key, self.values)
 
+    def count_alone(self) -> int | None:
+        """The number of contacts this condition alone matches, if its kind counts it from
+        an index (else None)."""
+        return self.field.count_alone(self.operator.key, self.values)
+
 
 # --- Parsing ---------------------------------------------------------------------------------
 def parse_filter(raw: str, registry: FieldRegistry) -> Filter:

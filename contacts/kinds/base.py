@@ -47,11 +47,19 @@ class InlineKeyMixin:
     SQLite uses an expression index only for the very same expression, and a bound
     parameter never equals the literal the index was created with; PostgreSQL's driver
     already sends the key inline.
+
+    It also writes JSON's type names in one order. Django lists them from a frozenset
+    (``IN ('null','false','true')``), whose order follows the process's string hash seed: an
+    index built by one process then did not serve the filters of another (1.5 s instead of
+    3 ms for a filtered page at 500,000 contacts).
     """
 
     def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         sql, params = super().as_sqlite(compiler, connection)  # type: ignore[misc]
         literals = ("'" + str(p).replace("'", "''").replace("%", "%%") + "'" for p in params)
+        as_listed = ",".join(repr(v) for v in connection.ops.jsonfield_datatype_values)
+        in_order = ",".join(repr(v) for v in sorted(connection.ops.jsonfield_datatype_values))
+        sql = sql.replace(f"IN ({as_listed})", f"IN ({in_order})")
         return sql % tuple(literals), ()
 
 
@@ -196,6 +204,11 @@ class Kind:
         if op == "unset":
             return ~self.is_set(field)
         return self.condition(field, op, values)
+
+    def count_alone(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> int | None:
+        """How many contacts match this one condition, counted from an index of the kind's
+        own, or None to count the contacts that ``q`` selects."""
+        return None
 
     def condition(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> Q:
         raise FilterError(f"{field.label}: unknown operator {op}")
