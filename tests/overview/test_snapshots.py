@@ -206,3 +206,12 @@ def test_the_snapshot_reads_back_from_json_as_counted(book):
     row.refresh_from_db()  # through the database's JSON
     stored = snapshots.snapshot_read()
     assert stored is not None and stored.snapshot == snapshot
+
+
+def test_a_snapshot_from_an_earlier_day_says_which_day(book, viewer_client, task_queue):
+    viewer_client.get(URL)
+    make_stale(seconds=24 * 3600)
+    with task_queue.commits():
+        note = counted_at_note(viewer_client.get(URL).content.decode())
+    counted = timezone.localtime(OverviewSnapshot.objects.get().counted_at)
+    assert f"Counted at {counted:%H:%M} on {counted.day} {counted:%b %Y}; a recount" in note
