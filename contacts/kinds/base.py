@@ -17,7 +17,7 @@ from datetime import tzinfo
 from typing import Any, ClassVar, Protocol
 
 from django import forms
-from django.db.models import ExpressionWrapper, F, JSONField, Q
+from django.db.models import ExpressionWrapper, F, JSONField, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 from django.utils.html import conditional_escape
@@ -205,9 +205,9 @@ class Kind:
             return ~self.is_set(field)
         return self.condition(field, op, values)
 
-    def count_alone(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> int | None:
-        """How many contacts match this one condition, counted from an index of the kind's
-        own, or None to count the contacts that ``q`` selects."""
+    def ids_alone(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> QuerySet | None:
+        """The ids of the contacts this one condition matches (one column, maybe repeated),
+        read from an index of the kind's own; None to select the contacts with ``q``."""
         return None
 
     def condition(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> Q:

@@ -20,7 +20,7 @@ from django.http import QueryDict
 
 from contacts.fields import TAGS, Field, FieldRegistry
 from contacts.filtering import FilterTree, is_filter_param, parse_filter_tree
-from contacts.filters import sort_expression
+from contacts.filters import Filter, sort_expression
 from contacts.models import Activity, Contact, ListPreference, SavedView
 from contacts.selectors.search import search_q
 
@@ -206,15 +206,29 @@ def sort_contacts(
 def match_count(query: ListQuery, queryset: QuerySet[Contact]) -> int:
     """How many contacts a filtered list matches.
 
-    A lone condition whose kind counts it from an index of its own (tags: the ``(tag,
-    contact)`` index) is counted there; anything else by ``COUNT(*)`` over the matches,
+    Filters alone (no search, no upload filter) are counted from their parts' ids: a lone
+    tag condition from the ``(tag, contact)`` index without reading a contact, and the
+    alternatives of an "any" as the union of each one's ids, so that each is read through
+    its own index (PostgreSQL cannot combine an index with a tag subquery under OR and
+    reads every contact: 0.4 s at 500,000). Anything else is ``COUNT(*)`` over the matches,
     which selects no column, so the databases count from indexes where they can.
     """
-    if not query.search and query.upload_job_id is None and len(query.filters) == 1:
-        (condition,) = query.filters.conditions
-        if (count := condition.count_alone()) is not None:
-            return count
-    return queryset.order_by().count()
+    parts = query.filters.alternatives() if query.filters else []
+    if query.search or query.upload_job_id is not None or not parts:
+        return queryset.order_by().count()
+    if len(parts) == 1:
+        (part,) = parts
+        own = (
+            part.field.ids_alone(part.operator.key, part.values)
+            if isinstance(part, Filter)
+            else None
+        )
+        return queryset.order_by().count() if own is None else own.distinct().count()
+    ids = [
+        part.ids() if isinstance(part, Filter) else Contact.objects.filter(part).values("pk")
+        for part in parts
+    ]
+    return ids[0].union(*ids[1:]).count()
 
 
 # A filtered list with at most this many matches fetches its page by collecting them all.

@@ -349,3 +349,38 @@ def test_owner_deletes_own_saved_view(editor_client, editor):
     response = editor_client.post(reverse("contacts:list-view-delete", args=[view.pk]))
     assert response.status_code == 302 and response["Location"] == LIST
     assert not SavedView.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"g0": "any", "f": ["city:eq:Pune", "tags:any:VIP"]},
+        {"g0": "any", "f": ["tags:any:VIP", "tags:all:Lead|VIP", "name:eq:D"]},
+        {"match": "any", "f": ["city:eq:Pune", "tags:any:Lead"], "g1.f": "tags:all:VIP|Lead"},
+        {"match": "any", "f": "tags:none:VIP", "g1.f": "city:eq:Goa"},
+        {"f": ["city:eq:Pune", "tags:any:VIP"]},
+    ],
+)
+def test_counts_of_alternatives_equal_the_contacts_they_list(editor_client, params):
+    from contacts.fields import field_registry
+    from contacts.filtering import parse_filter_tree
+    from contacts.models import Contact
+
+    AttributeFactory(key="city", label="City", type=FieldType.TEXT)
+    make_contact(name="A", city="Pune", tags=["VIP", "Lead"])
+    make_contact(name="B", city="Goa", tags=["VIP"])
+    make_contact(name="C", tags=["Lead"])
+    make_contact(name="D", city="Pune")
+    make_contact(name="E")
+    from django.http import QueryDict
+
+    query = QueryDict(mutable=True)
+    for key, value in params.items():
+        query.setlist(key, value if isinstance(value, list) else [value])
+    tree, errors = parse_filter_tree(query, field_registry())
+    assert not errors
+    expected = Contact.objects.filter(tree.q()).count()
+    html, _ = _contact_queries(editor_client, params)
+    rows = re.findall(r'name="ids" value="(\d+)"', html)
+    assert len(rows) == expected
+    assert f"{expected} matching" in html
