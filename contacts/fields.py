@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from contacts.kinds import DEFAULT_LIST_SEPARATOR, DEFAULT_TYPE, CoercionError, Kind, kind_for
 from contacts.kinds.base import Operator
@@ -102,6 +102,9 @@ class Field:
 
     def q(self, op: str, values: tuple[Any, ...] = ()) -> Q:
         return self.kind.q(self, op, values)
+
+    def ids_alone(self, op: str, values: tuple[Any, ...] = ()) -> QuerySet | None:
+        return self.kind.ids_alone(self, op, values)
 
     def sort(self, *, descending: bool) -> Any:
         return self.kind.sort(self, descending=descending)

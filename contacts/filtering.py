@@ -93,6 +93,17 @@ class FilterTree:
         """The whole tree as one condition (an empty tree matches every contact)."""
         return _combine((g.q() for g in self.groups if g.conditions), self.any)
 
+    def alternatives(self) -> list[Q | Filter]:
+        """Parts of which a contact must match at least one: the conditions of a lone "any"
+        group, or each group of trees whose groups combine with any (a lone condition as
+        itself). One part for anything else."""
+        if len(self.groups) == 1 and self.groups[0].any:
+            return list(self.groups[0].conditions)
+        if self.any:
+            return [g.conditions[0] if len(g.conditions) == 1 else g.q() for g in self.groups]
+        conditions = self.conditions
+        return [conditions[0]] if len(conditions) == 1 else [self.q()]
+
     def canonical(self) -> FilterTree:
         """Without empty groups; a lone group's way of combining groups does not matter."""
         groups = tuple(g for g in self.groups if g.conditions)

@@ -16,10 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from contacts.fields import Field, FieldRegistry
 from contacts.kinds import CoercionError, FilterError, Operator
+from contacts.models import Contact
 
 VALUE_SEPARATOR = "|"
 
@@ -63,6 +64,12 @@ class Filter:
 
     def q(self) -> Q:
         return self.field.q(self.operator.key, self.values)
+
+    def ids(self) -> QuerySet:
+        """The ids of the contacts this condition matches (one column, maybe repeated):
+        from the kind's own index where it has one, else from the contacts."""
+        ids = self.field.ids_alone(self.operator.key, self.values)
+        return Contact.objects.filter(self.q()).values("pk") if ids is None else ids
 
 
 # --- Parsing ---------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ django-tables2 hands the paginator the table's rows (``BoundRows`` over the sort
 queryset). Counting them the default way costs a ``COUNT(*)`` next to the page's query;
 instead:
 
-- filtered list: the count rides on the page's own query as ``COUNT(*) OVER ()``
-  (``page_with_count``), so the matching rows are scanned once;
+- filtered list: ``match_count`` first (from the kind's own index for a lone tag
+  condition), then ``filtered_page``, which picks the page's query by that count;
 - unfiltered list: ``contact_total`` (an index-only count, or on PostgreSQL above
   ``ESTIMATE_ABOVE`` the planner's estimate, shown as "about N"), plus an index walk for
   the page, which beats a window over every contact.
@@ -25,23 +25,26 @@ from contacts.selectors import (
     DEFAULT_PER_PAGE,
     MAX_PAGE,
     PER_PAGE_CHOICES,
+    ListQuery,
     contact_total,
-    page_with_count,
+    filtered_page,
+    match_count,
 )
 
 
 class ContactPaginator(Paginator):
-    """Pages of the contact table; ``filtered`` decides how the total is counted.
+    """Pages of the contact table for ``query``; a filtered one is counted by its filters.
 
     A page past the end is an empty page, not an error, so the list can say so and link to
     the first page. A page size outside ``PER_PAGE_CHOICES`` falls back to the default.
     """
 
-    def __init__(self, object_list: BoundRows, per_page: int, *, filtered: bool, **kwargs: Any):
+    def __init__(self, object_list: BoundRows, per_page: int, *, query: ListQuery, **kwargs: Any):
         if per_page not in PER_PAGE_CHOICES:
             per_page = DEFAULT_PER_PAGE
         super().__init__(object_list, per_page, **kwargs)
-        self.filtered = filtered
+        self.query = query
+        self.filtered = query.is_filtered
         self.estimated = False
 
     @property
@@ -52,7 +55,7 @@ class ContactPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         if self.filtered:
-            return self.queryset.count()
+            return match_count(self.query, self.queryset)
         total, self.estimated = contact_total()
         return total
 
@@ -73,11 +76,9 @@ class ContactPaginator(Paginator):
         number = self.validate_number(number)
         offset = (number - 1) * self.per_page
         if self.filtered:
-            records, total = page_with_count(self.queryset, offset=offset, limit=self.per_page)
-            if total is not None:
-                self.count = total
-            elif number == 1:
-                self.count = 0
+            records = filtered_page(
+                self.queryset, offset=offset, limit=self.per_page, matching=self.count
+            )
         else:
             records = list(self.queryset[offset : offset + self.per_page]) if self.count else []
         rows = BoundRows(records, table=self.object_list.table, pinned_data=None)

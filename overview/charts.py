@@ -27,7 +27,8 @@ from pygal.style import Style
 
 from overview.selectors import SOURCES, Bar, Day, UploadOutcome
 
-# pygal takes 10-180 ms a chart: the same numbers are drawn once in this many seconds.
+# pygal takes 10-180 ms a chart: the same numbers are drawn once in this many seconds (the
+# uploads' charts; the snapshot's are drawn by the background worker and stored with it).
 CHART_TTL = 600
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 TEXT_COLOUR = "#212529"
@@ -190,12 +191,11 @@ def _point(count: int, url: str | None, label: str) -> dict[str, object] | None:
     return point
 
 
-def per_day_chart(days: Sequence[Day]) -> SafeString:
-    """Contacts created per day, stacked by source; every segment opens its day's list."""
-    return _drawn_once("per-day", list(days), lambda: _draw_per_day(days))
+def draw_per_day(days: Sequence[Day]) -> SafeString:
+    """Contacts created per day, stacked by source; every segment opens its day's list.
 
-
-def _draw_per_day(days: Sequence[Day]) -> SafeString:
+    Not cached: the background worker draws it with each snapshot (``overview.snapshots``).
+    """
     prefix = "per-day"
     chart = pygal.StackedBar(
         **_options(
@@ -235,11 +235,14 @@ def ranked_chart(
     ``width`` is about the width it is shown at, so that its text comes out at 12px.
     """
     return _drawn_once(
-        "ranked", (list(bars), prefix, unit, width), lambda: _draw_ranked(bars, prefix, unit, width)
+        "ranked", (list(bars), prefix, unit, width), lambda: draw_ranked(bars, prefix, unit, width)
     )
 
 
-def _draw_ranked(bars: Sequence[Bar], prefix: str, unit: str, width: int) -> SafeString:
+def draw_ranked(
+    bars: Sequence[Bar], prefix: str, unit: str = "contact", width: int = 480
+) -> SafeString:
+    """:func:`ranked_chart` drawn now, not cached (the snapshot's charts are stored with it)."""
     chart = pygal.HorizontalBar(
         **_options(
             prefix,

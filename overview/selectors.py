@@ -13,10 +13,9 @@ What costs what at 500,000 contacts (docs/performance.md has the figures):
 - The total, the opted-in count and the field fill counts need a pass over every contact,
   and the tag counts one over every tag link: hundreds of ms each at this size.
 
-So everything but the uploads is counted together into a :class:`Snapshot`, kept in the cache
-for ``SNAPSHOT_TTL`` seconds (and recounted when the day or the custom fields change); the
-page says when it was counted. Why a cache rather than a count table kept current: see
-:func:`overview_snapshot`.
+So everything but the uploads is counted together into a :class:`Snapshot` by
+:func:`count_snapshot`, in the background worker; ``overview.snapshots`` stores it for every
+server process and says why.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Case, Count, F, FilteredRelation, IntegerField, Q, Value, When
 from django.db.models.functions import StrIndex, Substr
 from django.urls import reverse
@@ -42,8 +40,6 @@ from contacts.selectors import ListQuery
 DAYS = 90
 TOP_TAGS = 10
 LAST_UPLOADS = 10
-SNAPSHOT_TTL = 300
-SNAPSHOT_CACHE_KEY = "overview:snapshot:v1"
 # A contact whose "created" activity is missing (rows loaded outside the services).
 NOT_RECORDED = "not_recorded"
 SOURCES: tuple[tuple[str, str], ...] = (*Source.choices, (NOT_RECORDED, "Not recorded"))
@@ -118,27 +114,9 @@ class Snapshot:
         return sum(day.total for day in self.days)
 
 
-# --- The snapshot (cached) ------------------------------------------------------------------------
-def overview_snapshot(registry: FieldRegistry) -> Snapshot:
-    """Everything the page counts but the uploads, counted at most every ``SNAPSHOT_TTL`` s.
-
-    A cache rather than a count table kept current by the services: that table would have to
-    change in every write path (import batches, bulk actions, deletes cascading through tag
-    links), for numbers that a person reads as "about now". A new day, or a field added,
-    renamed or removed since the last count, is counted at once rather than shown wrong.
-    """
-    snapshot = cache.get(SNAPSHOT_CACHE_KEY)
-    if (
-        snapshot is None
-        or snapshot.today != timezone.localdate()
-        or snapshot.field_names != _field_names(registry)
-    ):
-        snapshot = count_snapshot(registry)
-        cache.set(SNAPSHOT_CACHE_KEY, snapshot, SNAPSHOT_TTL)
-    return snapshot
-
-
-def _field_names(registry: FieldRegistry) -> frozenset[tuple[str, str]]:
+# --- The snapshot -------------------------------------------------------------------------------
+def field_names(registry: FieldRegistry) -> frozenset[tuple[str, str]]:
+    """The custom fields' keys and labels: a snapshot counted with others is out of date."""
     return frozenset((f.key, f.label) for f in registry.custom)
 
 
@@ -163,7 +141,7 @@ def count_snapshot(registry: FieldRegistry) -> Snapshot:
         days=contacts_per_day(registry),
         tags=top_tags(registry),
         fields=contacts.fields,
-        field_names=_field_names(registry),
+        field_names=field_names(registry),
         counted_at=timezone.now(),
     )
 

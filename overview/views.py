@@ -8,10 +8,11 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from contacts.fields import field_registry
-from overview import charts, selectors
+from overview import charts, selectors, snapshots, tasks
 
 UPLOAD = "contacts.upload_contacts"
 
@@ -24,8 +25,20 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 def overview_context(*, can_upload: bool) -> dict[str, Any]:
+    """The stored snapshot (a recount asked for when it is out of date) and the live uploads.
+
+    Only a new installation, with no snapshot stored yet, counts one during the request.
+    """
     registry = field_registry()
-    snapshot = selectors.overview_snapshot(registry)
+    stored = snapshots.snapshot_read()
+    refreshing = False
+    if stored is None:
+        stored = snapshots.snapshot_refresh(registry)
+    elif stored.is_stale(registry, timezone.now()):
+        # Whether this request or another asked for it a moment ago, a recount is coming.
+        tasks.snapshot_refresh_request()
+        refreshing = True
+    snapshot = stored.snapshot
     uploads = selectors.last_uploads()
     # The error report is for people who may upload; others get no link to a page they
     # cannot open.
@@ -37,11 +50,13 @@ def overview_context(*, can_upload: bool) -> dict[str, Any]:
         "snapshot": snapshot,
         "totals": snapshot.totals,
         "sources": charts.SOURCE_SERIES,
-        "per_day_chart": charts.per_day_chart(snapshot.days),
-        "tags_chart": snapshot.tags and charts.ranked_chart(snapshot.tags, prefix="tags"),
-        "fields_chart": snapshot.fields and charts.ranked_chart(snapshot.fields, prefix="fields"),
+        "per_day_chart": stored.chart("per_day"),
+        "tags_chart": stored.chart("tags"),
+        "fields_chart": stored.chart("fields"),
         "uploads": uploads,
         "uploads_chart": uploads and charts.outcomes_chart(upload_rows, prefix="uploads"),
         "can_upload": can_upload,
-        "ttl_minutes": selectors.SNAPSHOT_TTL // 60,
+        "refreshing": refreshing,
+        "counted_today": timezone.localdate(snapshot.counted_at) == timezone.localdate(),
+        "ttl_minutes": snapshots.SNAPSHOT_TTL // 60,
     }

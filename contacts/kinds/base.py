@@ -17,7 +17,7 @@ from datetime import tzinfo
 from typing import Any, ClassVar, Protocol
 
 from django import forms
-from django.db.models import ExpressionWrapper, F, JSONField, Q
+from django.db.models import ExpressionWrapper, F, JSONField, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 from django.utils.html import conditional_escape
@@ -47,11 +47,19 @@ class InlineKeyMixin:
     SQLite uses an expression index only for the very same expression, and a bound
     parameter never equals the literal the index was created with; PostgreSQL's driver
     already sends the key inline.
+
+    It also writes JSON's type names in one order. Django lists them from a frozenset
+    (``IN ('null','false','true')``), whose order follows the process's string hash seed: an
+    index built by one process then did not serve the filters of another (1.5 s instead of
+    3 ms for a filtered page at 500,000 contacts).
     """
 
     def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         sql, params = super().as_sqlite(compiler, connection)  # type: ignore[misc]
         literals = ("'" + str(p).replace("'", "''").replace("%", "%%") + "'" for p in params)
+        as_listed = ",".join(repr(v) for v in connection.ops.jsonfield_datatype_values)
+        in_order = ",".join(repr(v) for v in sorted(connection.ops.jsonfield_datatype_values))
+        sql = sql.replace(f"IN ({as_listed})", f"IN ({in_order})")
         return sql % tuple(literals), ()
 
 
@@ -196,6 +204,11 @@ class Kind:
         if op == "unset":
             return ~self.is_set(field)
         return self.condition(field, op, values)
+
+    def ids_alone(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> QuerySet | None:
+        """The ids of the contacts this one condition matches (one column, maybe repeated),
+        read from an index of the kind's own; None to select the contacts with ``q``."""
+        return None
 
     def condition(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> Q:
         raise FilterError(f"{field.label}: unknown operator {op}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from django.db.models import Q
+from django.db.models import Count, Q, QuerySet
 from django.utils.html import format_html_join
 
 from contacts.kinds.base import Operator, register
@@ -44,6 +44,22 @@ class TagsKind(ListKind):
     def is_set(self, field: FieldLike) -> Q:
         # From the (tag, contact) index, without a join that repeats a contact per tag.
         return Q(pk__in=ContactTag.objects.values("contact_id"))
+
+    def ids_alone(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> QuerySet | None:
+        """ "Has any of" and "has all of" from the ``(tag, contact)`` index alone.
+
+        Every link names a contact (the foreign key cascades), so the contacts with any of
+        the tags are the contact ids among their links (once per tag), and those with all of
+        them the ids linked as many times as there are tags. Counting the contacts instead
+        visits every match's row: 5-20 times slower at 40,000 matches of 500,000.
+        """
+        keys = {tag_key(n) for n in values}
+        links = ContactTag.objects.filter(tag__name_key__in=keys).values("contact_id")
+        if op == "any":
+            return links
+        if op == "all" and keys:
+            return links.annotate(tags=Count("tag_id")).filter(tags=len(keys)).values("contact_id")
+        return None
 
     def q(self, field: FieldLike, op: str, values: tuple[Any, ...]) -> Q:
         """Tag conditions as ``id IN (contact ids from the tag index)``.

@@ -61,10 +61,16 @@ def field_index_create(attribute: Attribute, *, progress: Progress = lambda _: N
     if state == "invalid":
         progress(f"Dropping the unfinished index {index.name} left by a failed build")
         _drop(index.name)
+    elif state == "valid" and not _same_expression(index):
+        progress(f"Rebuilding {index.name}: it holds another form of the field's expression")
+        _drop(index.name)
+        state = "missing"
     created = state != "valid"
     if created:
         progress(f"Building {index.name} over {_estimate()} contacts (writes go on)")
         _create(index)
+        progress(f"Reading the spread of {attribute.key}'s values for the query planner")
+        _analyze(index.name)
     Attribute.objects.filter(pk=attribute.pk).update(indexed=True)
     progress(f"{attribute.key} is indexed" if created else f"{attribute.key} was already indexed")
     return created
@@ -89,6 +95,31 @@ def _create(index: Index) -> None:
     options = {"concurrently": True} if connection.vendor == "postgresql" else {}
     with connection.cursor() as cursor:
         cursor.execute(str(index.create_sql(Contact, editor, **options)))
+
+
+def _same_expression(index: Index) -> bool:
+    """Whether the index holds the expression the filters now compare.
+
+    SQLite uses an index only for the same expression, written the same way, and keeps the
+    statement that created it; PostgreSQL compares expressions by what they mean.
+    """
+    if connection.vendor != "sqlite":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [index.name])
+        (stored,) = cursor.fetchone()
+    expected = str(index.create_sql(Contact, connection.schema_editor()))
+    return " ".join(stored.split()) == " ".join(expected.split())
+
+
+def _analyze(name: str) -> None:
+    """Statistics on the new index's expression: without them both databases guess how
+    many contacts a value matches, and may walk the wrong index for a filtered, sorted page
+    (SQLite took 1.5 s instead of 3 ms for "City is Pune" sorted by Score at 500,000
+    contacts). PostgreSQL samples the table; SQLite reads the one index."""
+    target = Contact._meta.db_table if connection.vendor == "postgresql" else name
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(target)}")
 
 
 def _drop(name: str) -> None:

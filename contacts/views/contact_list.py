@@ -107,7 +107,7 @@ def list_context(
     paginate = {
         "paginator_class": ContactPaginator,
         "per_page": query.per_page,
-        "filtered": query.is_filtered,
+        "query": query,
     }
     RequestConfig(request, paginate=paginate).configure(table)
     visible = {f.key for f in columns}

@@ -24,7 +24,7 @@ def _table(params: str, keys: tuple[str, ...]):
     table = contact_table(
         columns_from_keys(keys, registry), contact_list_for(query, registry), query
     )
-    table.paginate(ContactPaginator, per_page=query.per_page, filtered=query.is_filtered)
+    table.paginate(ContactPaginator, per_page=query.per_page, query=query)
     return table
 
 

@@ -232,32 +232,85 @@ def test_query_count_per_page_is_constant(
     editor_client, editor, django_assert_max_num_queries, params
 ):
     # session, user, 2 x permissions, attributes, columns, saved views, page, tags prefetch,
-    # running bulk actions, and when unfiltered the total (on PostgreSQL: its estimate, then
-    # an exact count)
+    # running bulk actions, and the count: filtered, the matches' count (a search also reads
+    # the search index); unfiltered, the total (on PostgreSQL: its estimate, then an exact
+    # count)
     ListPreference.objects.create(user=editor, columns=["name", "city", "tags", "phone"])
     _many(3)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         small = editor_client.get(LIST, params)
     _many(40)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         large = editor_client.get(LIST, params)
     assert small.content.decode().count('name="ids"') == 3
     assert large.content.decode().count('name="ids"') == 43
 
 
-def test_filtered_page_counts_matches_in_the_same_query(editor_client, editor):
+def _contact_queries(client, params):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    _many(5)
     with CaptureQueriesContext(connection) as captured:
-        html = editor_client.get(LIST, {"f": "city:eq:pune"}).content.decode()
+        html = client.get(LIST, params).content.decode()
+    return html, [q["sql"] for q in captured.captured_queries if "contacts_contact" in q["sql"]]
+
+
+def test_few_matches_are_counted_then_collected_for_the_page(editor_client):
+    _many(5)
+    html, queries = _contact_queries(editor_client, {"f": "city:eq:pune"})
     assert "5 matching" in html
-    contact_queries = [
-        q["sql"] for q in captured.captured_queries if 'FROM "contacts_contact"' in q["sql"]
-    ]
-    assert len(contact_queries) == 1
-    assert "OVER ()" in contact_queries[0]
+    count, page = [q for q in queries if 'FROM "contacts_contact"' in q]
+    assert "COUNT(*)" in count and "OVER ()" not in count
+    # Few matches: collected and sorted, so no plan walks the sort index past them all.
+    assert "OVER ()" in page
+
+
+def test_many_matches_take_the_plain_limit_query(editor_client, monkeypatch):
+    from django.db import connection
+
+    from contacts.selectors import listing
+
+    _many(7)
+    monkeypatch.setattr(listing, "COLLECT_AT_MOST", 2)
+    html, queries = _contact_queries(editor_client, {"f": "city:eq:pune", "per_page": 25})
+    assert "7 matching" in html
+    page = [q for q in queries if 'FROM "contacts_contact"' in q and "LIMIT" in q]
+    assert len(page) == 1 and "OVER ()" not in page[0]
+    # SQLite is told to walk the sort's index (its conditions wrapped in a unary plus).
+    assert ("WHERE +(" in page[0]) == (connection.vendor == "sqlite")
+
+    # Both ways give the same rows in the same order, page by page.
+    def rows(page):
+        params = {"f": "city:eq:pune", "sort": "name", "per_page": 25, "page": page}
+        html = editor_client.get(LIST, params).content.decode()
+        return re.findall(r'name="ids" value="(\d+)"', html)
+
+    plain = rows(1)
+    monkeypatch.setattr(listing, "WALK_AT_MOST", 0)
+    assert rows(1) == plain  # SQLite: without the walk
+    monkeypatch.setattr(listing, "COLLECT_AT_MOST", 100)
+    assert rows(1) == plain and len(plain) == 7
+    assert rows(2) == []  # past the end: an empty page, not an error
+
+
+def test_a_lone_tag_condition_is_counted_from_the_tag_index(editor_client):
+    make_contact(name="A", tags=["VIP", "Lead"])
+    make_contact(name="B", tags=["VIP"])
+    make_contact(name="C", tags=["Lead"])
+    make_contact(name="D")
+    for params, expected in [
+        ({"f": "tags:any:VIP"}, "2 matching"),
+        ({"f": "tags:any:VIP|Lead"}, "3 matching"),  # A once, though it has both
+        ({"f": "tags:all:VIP|Lead"}, "1 matching"),
+        ({"f": "tags:all:vip|VIP"}, "2 matching"),  # one tag, named twice
+    ]:
+        html, queries = _contact_queries(editor_client, params)
+        assert expected in html, params
+        counts = [q for q in queries if "COUNT(" in q and "OVER ()" not in q]
+        assert counts and all('FROM "contacts_contact"' not in q for q in counts), counts
+    # With a second condition the contacts themselves are counted.
+    html, queries = _contact_queries(editor_client, {"f": ["tags:any:VIP", "name:eq:A"]})
+    assert "1 matching" in html
 
 
 def test_viewer_sees_no_edit_actions(viewer_client):
@@ -296,3 +349,38 @@ def test_owner_deletes_own_saved_view(editor_client, editor):
     response = editor_client.post(reverse("contacts:list-view-delete", args=[view.pk]))
     assert response.status_code == 302 and response["Location"] == LIST
     assert not SavedView.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"g0": "any", "f": ["city:eq:Pune", "tags:any:VIP"]},
+        {"g0": "any", "f": ["tags:any:VIP", "tags:all:Lead|VIP", "name:eq:D"]},
+        {"match": "any", "f": ["city:eq:Pune", "tags:any:Lead"], "g1.f": "tags:all:VIP|Lead"},
+        {"match": "any", "f": "tags:none:VIP", "g1.f": "city:eq:Goa"},
+        {"f": ["city:eq:Pune", "tags:any:VIP"]},
+    ],
+)
+def test_counts_of_alternatives_equal_the_contacts_they_list(editor_client, params):
+    from contacts.fields import field_registry
+    from contacts.filtering import parse_filter_tree
+    from contacts.models import Contact
+
+    AttributeFactory(key="city", label="City", type=FieldType.TEXT)
+    make_contact(name="A", city="Pune", tags=["VIP", "Lead"])
+    make_contact(name="B", city="Goa", tags=["VIP"])
+    make_contact(name="C", tags=["Lead"])
+    make_contact(name="D", city="Pune")
+    make_contact(name="E")
+    from django.http import QueryDict
+
+    query = QueryDict(mutable=True)
+    for key, value in params.items():
+        query.setlist(key, value if isinstance(value, list) else [value])
+    tree, errors = parse_filter_tree(query, field_registry())
+    assert not errors
+    expected = Contact.objects.filter(tree.q()).count()
+    html, _ = _contact_queries(editor_client, params)
+    rows = re.findall(r'name="ids" value="(\d+)"', html)
+    assert len(rows) == expected
+    assert f"{expected} matching" in html

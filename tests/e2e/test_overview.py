@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.overview.conftest import Book, fill_book
+from tests.factories import make_contact
+from tests.overview.conftest import Book, fill_book, make_stale
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -69,3 +70,22 @@ def test_upload_result_chart_opens_the_upload_list(new_page, editor, shots):
     expect(page).to_have_url(re.compile(rf"upload={job.pk}"))
     expect(page.locator("#list-count")).to_have_text("3 matching")
     assert problems == []
+
+
+def test_a_stale_overview_is_served_and_recounted_for_the_next_view(new_page, viewer, shots):
+    """The test settings run a queued task at once: the recount is stored before the reload."""
+    fill_book(Book())
+    page = new_page(viewer)
+    page.goto("/overview/")
+    contacts = page.get_by_test_id("total").first
+    expect(contacts).to_have_attribute("data-count", "7")
+    make_contact(name="Later")
+    make_stale()
+    page.reload()
+    note = page.get_by_test_id("counted-at")
+    expect(note).to_contain_text("a recount is under way")
+    expect(contacts).to_have_attribute("data-count", "7")
+    page.screenshot(path=shots / "1-stale.png", full_page=True)
+    page.reload()
+    expect(note).to_contain_text("again every 5 minutes")
+    expect(contacts).to_have_attribute("data-count", "8")

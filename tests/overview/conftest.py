@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from html.parser import HTMLParser
@@ -10,21 +12,61 @@ from html.parser import HTMLParser
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from bulkupload.models import UploadJob, UploadRowProblem
 from contacts import services
 from contacts.api_keys import api_key_create
+from contacts.fields import field_registry
 from contacts.models import Activity, Contact, FieldType
 from contacts.services import Actor
+from overview import snapshots
+from overview.models import OverviewSnapshot
 from tests.factories import AttributeFactory, UserFactory, make_contact
 
 
 @pytest.fixture(autouse=True)
-def fresh_whole_table_counts():
-    """The whole-table counts are cached between requests: each test starts counting anew."""
+def fresh_chart_cache():
+    """The uploads' charts are cached between requests: each test starts drawing anew."""
     cache.clear()
     yield
     cache.clear()
+
+
+REFRESH_TASK = "overview.tasks.refresh_overview_snapshot"
+
+
+@dataclass(frozen=True)
+class TaskQueue:
+    capture: Callable[..., AbstractContextManager[list]]
+
+    def commits(self) -> AbstractContextManager[list]:
+        """A block whose ``transaction.on_commit`` callbacks (enqueueing) run at its end."""
+        return self.capture(execute=True)
+
+    def refreshes(self) -> list[DBTaskResult]:
+        """The Overview recounts queued, oldest first."""
+        return list(DBTaskResult.objects.filter(task_path=REFRESH_TASK).order_by("enqueued_at"))
+
+
+@pytest.fixture
+def task_queue(settings, django_capture_on_commit_callbacks) -> TaskQueue:
+    """Tasks queued in the database as in production, for no worker to run (the test
+    settings otherwise run a task at once)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    return TaskQueue(django_capture_on_commit_callbacks)
+
+
+def make_stale(seconds: int = snapshots.SNAPSHOT_TTL + 1) -> None:
+    """Make the stored snapshot ``seconds`` older (a test of time, not a write path)."""
+    row = OverviewSnapshot.objects.get()
+    row.counted_at -= timedelta(seconds=seconds)
+    row.save(update_fields=["counted_at"])
+
+
+def refresh_stored_snapshot() -> snapshots.StoredSnapshot:
+    """What the worker's recount does."""
+    return snapshots.snapshot_refresh(field_registry())
 
 
 def days_ago(days: int, hour: int = 10) -> datetime:
