@@ -45,6 +45,11 @@ SQLITE_TRIGGERS = {
 }
 
 
+def trigram_indexed(table: str, column: str) -> bool:
+    """Whether a trigram index on PostgreSQL covers ``table``'s ``column``."""
+    return table == CONTACT_TABLE and column in COLUMNS
+
+
 def sqlite_has_trigram() -> bool:
     """FTS5's trigram tokenizer arrived in SQLite 3.34."""
     return sqlite3.sqlite_version_info >= (3, 34, 0)
