@@ -65,10 +65,14 @@ class Filter:
     def q(self) -> Q:
         return self.field.q(self.operator.key, self.values)
 
+    def own_ids(self) -> QuerySet | None:
+        """The ids of the contacts this condition matches (one column, maybe repeated),
+        from the kind's own index; None when the kind has none for it."""
+        return self.field.ids_alone(self.operator.key, self.values)
+
     def ids(self) -> QuerySet:
-        """The ids of the contacts this condition matches (one column, maybe repeated):
-        from the kind's own index where it has one, else from the contacts."""
-        ids = self.field.ids_alone(self.operator.key, self.values)
+        """``own_ids``, or else the matching contacts' ids."""
+        ids = self.own_ids()
         return Contact.objects.filter(self.q()).values("pk") if ids is None else ids
 
 

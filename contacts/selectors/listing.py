@@ -218,11 +218,7 @@ def match_count(query: ListQuery, queryset: QuerySet[Contact]) -> int:
         return queryset.order_by().count()
     if len(parts) == 1:
         (part,) = parts
-        own = (
-            part.field.ids_alone(part.operator.key, part.values)
-            if isinstance(part, Filter)
-            else None
-        )
+        own = part.own_ids() if isinstance(part, Filter) else None
         return queryset.order_by().count() if own is None else own.distinct().count()
     ids = [
         part.ids() if isinstance(part, Filter) else Contact.objects.filter(part).values("pk")
