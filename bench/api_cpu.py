@@ -44,22 +44,25 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parents[1]
+SERVER = "127.0.0.1:5432"
 SCENARIOS = ("ping", "existing", "new")
 _TOP_FOLDERS = {"api", "accounts", "bench", "bulkupload", "contacthub", "contacts", "jobs"}
 _TOP_FOLDERS |= {"overview"}
 
 
-def setup(root: Path, database: str, reset: bool, settings: str = "api_settings") -> str:
+def setup(
+    root: Path, database: str, reset: bool, settings: str = "api_settings", server: str = SERVER
+) -> str:
     """Django set up on ``root``'s code and a fresh ``database``; the new key's secret."""
     if reset:
         import psycopg
 
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+        with psycopg.connect(f"postgresql://postgres@{server}/postgres", autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{database}"')
             c.execute(f'CREATE DATABASE "{database}"')
     os.environ.update(
         DJANGO_SETTINGS_MODULE=settings,
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
+        DATABASE_URL=f"postgres://postgres@{server}/{database}",
         CONTACTHUB_VAR_DIR=tempfile.mkdtemp(prefix="api-cpu-"),
         ALLOWED_HOSTS="127.0.0.1",
         # One connection for the whole run, so that its server process's CPU can be read.
@@ -185,6 +188,56 @@ def _print_sql(name: str, call: Any, driver: Driver) -> None:
     print(f"{name}: answer {content[:200]!r}")
 
 
+_STATEMENTS = """
+SELECT query, calls, total_plan_time, total_exec_time, shared_blks_hit + shared_blks_read,
+       shared_blks_dirtied, wal_records, wal_fpi, wal_bytes
+FROM pg_stat_statements
+WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND query NOT LIKE '%%pg_stat_statements%%' AND query NOT LIKE '%%pg_backend_pid%%'
+ORDER BY total_plan_time + total_exec_time DESC
+"""
+
+
+def _statements_reset() -> None:
+    """Empty pg_stat_statements (the server must preload it: ``--server`` names such a
+    server, not the shared one)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        cursor.execute("SELECT pg_stat_statements_reset()")
+
+
+def _statements_print(name: str, requests: int) -> None:
+    """Per request, each statement's planning and execution time (the server's own timing,
+    mean per call), buffers touched and dirtied, and WAL written, from pg_stat_statements."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(_STATEMENTS)
+        rows = cursor.fetchall()
+    print(f"\n{name}: pg_stat_statements over {requests} requests (per request; times per call)")
+    print("| statement | calls/req | plan ms | exec ms | buffers | dirtied | WAL rec | FPI", end="")
+    print(" | WAL B |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    totals = [0.0] * 7
+    for query, calls, plan, execute, buffers, dirtied, records, fpi, wal in rows:
+        per = [calls / requests, plan / requests, execute / requests]
+        per += [buffers / requests, dirtied / requests, records / requests, fpi / requests]
+        totals = [t + v for t, v in zip(totals, [*per[1:], float(wal) / requests], strict=True)]
+        text = " ".join(query.split())[:70].replace("|", "/")
+        print(
+            f"| `{text}` | {per[0]:.2f} | {plan / calls:.3f} | {execute / calls:.3f} | "
+            f"{per[3]:.1f} | {per[4]:.1f} | {per[5]:.1f} | {per[6]:.2f} | "
+            f"{float(wal) / calls:.0f} |"
+        )
+    print(
+        f"| total per request | | {totals[0]:.3f} | {totals[1]:.3f} | {totals[2]:.1f} | "
+        f"{totals[3]:.1f} | {totals[4]:.1f} | {totals[5]:.2f} | {totals[6]:.0f} |",
+        flush=True,
+    )
+
+
 _CALLGRIND_HELPER = """
 #include <valgrind/callgrind.h>
 void counting_on(void) { CALLGRIND_ZERO_STATS; CALLGRIND_START_INSTRUMENTATION; }
@@ -224,7 +277,8 @@ def run(args: argparse.Namespace) -> None:
         import ctypes
 
         counting = ctypes.CDLL(args.counting)
-    secret = setup(Path(args.root).resolve(), args.database, not args.keep, args.settings)
+    root = Path(args.root).resolve()
+    secret = setup(root, args.database, not args.keep, args.settings, args.server)
     driver = Driver(secret)
     # The existing contact as bench/api_load.py's "new" scenario makes them (name, email, tag).
     traits = {"name": "Load Test", "email": "load@example.com", "Plan": "basic", "Visits": 0}
@@ -248,6 +302,8 @@ def run(args: argparse.Namespace) -> None:
             call()
         if args.sql:
             _print_sql(name, call, driver)
+        if args.statements:
+            _statements_reset()
         per_batch = max(1, args.requests // args.batches)
         cpus: list[float] = []
         server, wall = _server_cpu(), time.perf_counter()
@@ -269,6 +325,8 @@ def run(args: argparse.Namespace) -> None:
             f"{server:.3f} | {wall:.3f} |",
             flush=True,
         )
+        if args.statements:
+            _statements_print(name, n)
     if args.profile:
         folder = Path(args.profile)
         folder.mkdir(parents=True, exist_ok=True)
@@ -348,6 +406,12 @@ def main() -> None:
     parser.add_argument("--database", default="ch_bench_api_cpu", help="PostgreSQL, recreated")
     parser.add_argument("--keep", action="store_true", help="reuse the database as it is")
     parser.add_argument("--settings", default="api_settings", help="another settings module")
+    parser.add_argument("--server", default=SERVER, help="PostgreSQL's host:port")
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="print each statement's cost from pg_stat_statements (a server that preloads it)",
+    )
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--batches", type=int, default=20, help="timed in this many parts")

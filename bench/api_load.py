@@ -19,6 +19,10 @@ Usage (from the project root)::
 
     .venv/bin/python bench/api_load.py --db sqlite
     .venv/bin/python bench/api_load.py --db postgres   # database ch_bench_api on 127.0.0.1
+    .venv/bin/python bench/api_load.py --db postgres --root <another checkout> --only single
+
+``--root`` serves another checkout's code (its ``bench/api_settings.py`` too) with this
+client, so that two versions are measured by the same script.
 
 Each run starts from an empty database, creates a key with ``manage.py create_api_key``,
 starts gunicorn, runs each scenario for ``--seconds`` with ``--clients`` concurrent
@@ -41,7 +45,8 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent  # the code served; --root changes it
+VAR = ROOT / "var" / "bench-api"  # this checkout's, whichever code is served
 PYTHON = sys.executable
 # Override with BENCH_API_DB and BENCH_API_PORT to run beside another benchmark.
 PG_DB = os.environ.get("BENCH_API_DB", "ch_bench_api")
@@ -54,7 +59,7 @@ def environment(db: str, sqlite_persistent: bool = False) -> dict[str, str]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "api_settings",
         "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}",  # the project first: bench/overview.py is no app
-        "CONTACTHUB_VAR_DIR": str(ROOT / "var" / "bench-api"),
+        "CONTACTHUB_VAR_DIR": str(VAR),
         "ALLOWED_HOSTS": HOST,
     }
     if sqlite_persistent:
@@ -74,7 +79,7 @@ def reset_database(db: str, env: dict[str, str]) -> None:
             c.execute(f'DROP DATABASE IF EXISTS "{PG_DB}"')
             c.execute(f'CREATE DATABASE "{PG_DB}"')
     else:
-        shutil.rmtree(ROOT / "var" / "bench-api", ignore_errors=True)
+        shutil.rmtree(VAR, ignore_errors=True)
     manage = [PYTHON, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
 
@@ -317,7 +322,11 @@ def main() -> None:
         action="store_true",
         help="keep SQLite connections open between requests (the settings close them)",
     )
+    parser.add_argument("--root", help="serve this checkout's code (default: this one)")
     args = parser.parse_args()
+    if args.root:
+        global ROOT
+        ROOT = Path(args.root).resolve()
 
     env = environment(args.db, args.sqlite_persistent)
     load_before = os.getloadavg()[0]
@@ -347,8 +356,9 @@ def main() -> None:
 
     floor = rows[0][1]["rps"]
     persistent = " (persistent connections)" if args.sqlite_persistent else ""
+    print(f"\ncode: {ROOT}")
     print(
-        f"\n{args.db}{persistent}, gunicorn {args.workers} workers x {args.threads} thread(s), "
+        f"{args.db}{persistent}, gunicorn {args.workers} workers x {args.threads} thread(s), "
         f"{args.clients} clients, {args.seconds:.0f} s per scenario; load average "
         f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after ({os.cpu_count()} CPUs)\n"
     )

@@ -22,7 +22,7 @@ from contacts.selectors.rows import select_in
 
 
 def contact_match(
-    *, user_id: str | None, phone: Phone | None, lock: bool = False
+    *, user_id: str | None, phone: Phone | None, lock: bool = False, owners_only: bool = False
 ) -> Contact | None:
     """The contact ``user_id`` names when known, else the one with ``phone``; None if neither.
 
@@ -35,6 +35,12 @@ def contact_match(
     survivors an alias names are read then. So a contact that exists costs one read and a
     new one two (three when named by both a user id and a phone). (An ``own OR id IN
     (aliases)`` read makes PostgreSQL read every contact.)
+
+    ``owners_only``: when no contact owns either value, None without reading the aliases.
+    Only for a caller that then creates the contact with
+    ``contacts.services.new_contact.contact_insert_unless_alias`` (whose INSERT checks the
+    aliases itself, as a later statement: see the comment at the end) and calls this again
+    without ``owners_only`` when that insert is stopped.
     """
     wanted = [(kind, value) for kind, value in _identity(user_id, phone) if value]
     if not wanted:
@@ -49,6 +55,8 @@ def contact_match(
         for kind, value in wanted
     }
     unowned = [(kind, value) for kind, value in wanted if by_kind[kind] is None]
+    if owners_only and not found:
+        return None
     if unowned:
         # The batch writers' alias read, one per kind (a single value each here).
         survivor_ids = {
@@ -63,7 +71,8 @@ def contact_match(
             by_kind[kind] = found.get(survivor_id)
     by_user, by_phone = by_kind.get(ContactAlias.Kind.USER_ID), by_kind.get(ContactAlias.Kind.PHONE)
     # A contact the first read waited for (``lock``) and that a merge took away meanwhile is
-    # not returned by it; the alias read, a later statement, sees the merge's alias.
+    # not returned by it; the alias read, a later statement, sees the merge's alias (and so
+    # does the guarded INSERT that stands in for it with ``owners_only``).
     return pick_match(by_user, by_phone, user_id=user_id, phone=phone)
 
 

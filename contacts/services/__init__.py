@@ -42,14 +42,12 @@ from contacts.services.bulk import (
     contacts_tags_remove_bulk,
 )
 from contacts.services.contacts import (
-    UpsertResult,
     contact_create,
     contact_event_record,
     contact_field_update,
     contact_tags_add,
     contact_tags_remove,
     contact_update,
-    contact_upsert,
     contacts_delete,
 )
 from contacts.services.field_changes import (
@@ -91,6 +89,7 @@ from contacts.services.undo import (
     upload_undo_contact_ids,
     upload_undo_counts,
 )
+from contacts.services.upsert import UpsertResult, contact_upsert
 
 __all__ = [
     "BULK_ACTIONS",

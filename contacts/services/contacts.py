@@ -1,4 +1,5 @@
-"""Writes to one contact: create, upsert (match, merge), update, tags, delete, events.
+"""Writes to one contact: create, update, tags, delete, events; the plan's writer
+(``assign_plan``, ``store_plan``) that ``upsert`` (match, merge) shares.
 
 Each function is all-or-nothing (one transaction), checks its input through the field
 registry, asks :func:`contacts.services.plan.plan_change` what changes (the rules of
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -26,10 +26,9 @@ from contacts.errors import (
 from contacts.fields import TAGS, Field, FieldRegistry, field_registry
 from contacts.kinds import CoercionError
 from contacts.models import Activity, Contact, ContactAlias, ContactTag, Tag, tag_key
-from contacts.phones import Phone
-from contacts.selectors.match import contact_match, own_identity
 from contacts.services.actor import Actor
 from contacts.services.attributes import attributes_ensure
+from contacts.services.new_contact import contact_insert_unless_alias
 from contacts.services.plan import (
     NO_VALUES,
     ChangePlan,
@@ -37,8 +36,7 @@ from contacts.services.plan import (
     tags_by_key,
     tags_removed_entry,
 )
-from contacts.services.planning import PlannedValues, phone_or_error, plan_values, upsert_input
-from contacts.services.retry import retry_on_integrity_error
+from contacts.services.planning import phone_or_error, plan_values
 from contacts.services.tags import (
     clean_tag_names,
     contact_tag_keys,
@@ -52,21 +50,12 @@ logger = logging.getLogger(__name__)
 CURRENT_KEYS = ("user_id", "phone", "name", "email", "whatsapp_opted", "traits")
 
 
-@dataclass(slots=True)
-class UpsertResult:
-    contact: Contact
-    created: bool
-    changed: bool
-    activity: Activity | None = None
-    opt_in_changed: bool = False  # WhatsApp opted set or cleared (stamped on the contact)
-
-
 def current_values(contact: Contact) -> dict[str, Any]:
     """A stored contact's values, as :func:`plan_change` reads them."""
     return {key: getattr(contact, key) for key in CURRENT_KEYS}
 
 
-def _assign(contact: Contact, plan: ChangePlan) -> None:
+def assign_plan(contact: Contact, plan: ChangePlan) -> None:
     """Set the plan's values on ``contact`` in memory."""
     for key, value in plan.columns.items():
         setattr(contact, key, value)
@@ -74,14 +63,27 @@ def _assign(contact: Contact, plan: ChangePlan) -> None:
         contact.traits = plan.traits
 
 
-def _store(actor: Actor, contact: Contact, plan: ChangePlan, tags: Iterable[Tag]) -> Activity:
+def store_plan(
+    actor: Actor,
+    contact: Contact,
+    plan: ChangePlan,
+    tags: Iterable[Tag],
+    *,
+    unless_alias: bool = False,
+) -> Activity | None:
     """Write a changing plan whose values ``contact`` holds: the row (the version goes up on
-    every change, tag-only ones included), the tag links, the activity entry."""
+    every change, tag-only ones included), the tag links, the activity entry.
+
+    ``unless_alias``: a new contact is inserted only if its phone and user id are no merge's
+    alias (``contact_insert_unless_alias``); None, and nothing written, when one is."""
     now = timezone.now()
     contact.updated_at = now
     if plan.creating:
         contact.created_at = now
-        contact.save(force_insert=True)
+        if not unless_alias:
+            contact.save(force_insert=True)
+        elif not contact_insert_unless_alias(contact):
+            return None
     else:
         contact.version += 1
         written = [*plan.columns, *(("traits",) if plan.traits is not None else ())]
@@ -166,88 +168,17 @@ def contact_create(
             opt_in=actor.opt_in(),
         )
         contact = Contact()
-        _assign(contact, plan)
+        assign_plan(contact, plan)
         if clash := _unique_clash(contact) or _alias_clash(contact):
             raise clash
         try:
             with transaction.atomic():
-                _store(actor, contact, plan, tag_rows)
+                store_plan(actor, contact, plan, tag_rows)
         except IntegrityError:
             if clash := _unique_clash(contact):
                 raise clash from None
             raise
     return contact
-
-
-def contact_upsert(
-    *,
-    actor: Actor,
-    user_id: str | None = None,
-    phone_number: str | None = None,
-    country_code: str | None = None,
-    values: Mapping[str, Any] | None = None,
-    tags: Iterable[str] = (),
-    create_attributes: bool = False,
-    registry: FieldRegistry | None = None,
-) -> UpsertResult:
-    """Create or update the contact matched by user id, else by phone (DESIGN.md rules 2-6).
-
-    ``values`` maps field names (keys, labels or aliases of built-in and custom fields) to
-    values; names not given are left alone and ``None`` clears. With ``create_attributes``,
-    an unknown name creates a custom attribute whose type is inferred from its value (the
-    API's behaviour). Tags are add-only and case-insensitive.
-    """
-    checked = upsert_input(
-        user_id=user_id,
-        phone_number=phone_number,
-        country_code=country_code,
-        values=values or {},
-        tags=tags,
-        create_attributes=create_attributes,
-        registry=registry or field_registry(),
-    )
-    user_id, phone, planned, tag_names = checked
-    # No savepoint inside: an IntegrityError rolls the attempt back and it runs again.
-    return retry_on_integrity_error(
-        lambda: _upsert_locked(actor, user_id, phone, planned, tag_names),
-        what=f"upsert (phone={phone.e164 if phone else None})",
-    )
-
-
-def _upsert_locked(
-    actor: Actor,
-    user_id: str | None,
-    phone: Phone | None,
-    planned: PlannedValues,
-    tag_names: list[str],
-) -> UpsertResult:
-    contact = contact_match(user_id=user_id, phone=phone, lock=True)
-    if contact is not None:
-        user_id, phone = own_identity(contact, user_id=user_id, phone=phone)
-    attributes_ensure(planned, actor)
-    tag_rows = tags_get_or_create(names=tag_names)
-    current = None if contact is None else current_values(contact)
-    plan = plan_change(
-        current,
-        planned,
-        tags=tags_by_key(tag_rows),
-        current_tag_keys=contact_tag_keys(contact.pk) if contact and tag_rows else (),
-        phone=phone,
-        user_id=user_id,
-        opt_in=actor.opt_in(),
-    )
-    contact = contact or Contact()
-    if not plan.changed:
-        return UpsertResult(contact, created=False, changed=False)
-    _assign(contact, plan)
-    activity = _store(actor, contact, plan, tag_rows)
-    return UpsertResult(
-        contact,
-        created=plan.creating,
-        changed=True,
-        activity=activity,
-        opt_in_changed=plan.opt_in_changed,
-    )
 
 
 _NOT_GIVEN: Any = object()
@@ -288,7 +219,7 @@ def contact_update(
         plan = plan_change(current_values(contact), planned, opt_in=actor.opt_in())
         if not plan.changed:
             return contact
-        _assign(contact, plan)
+        assign_plan(contact, plan)
         if not contact.phone and not contact.user_id:
             # The contact page's pencil could otherwise clear the only id a contact has.
             raise ContactInputError(
@@ -298,7 +229,7 @@ def contact_update(
             raise clash
         if {"phone", "user_id"} & set(plan.columns) and (clash := _alias_clash(contact)):
             raise clash
-        _store(actor, contact, plan, ())
+        store_plan(actor, contact, plan, ())
     return contact
 
 
@@ -362,7 +293,7 @@ def contact_tags_add(*, actor: Actor, contact_id: int, names: Iterable[str]) -> 
             current_tag_keys=contact_tag_keys(contact.pk) if tag_rows else (),
         )
         if plan.changed:
-            _store(actor, contact, plan, tag_rows)
+            store_plan(actor, contact, plan, tag_rows)
     return list(plan.tags_added)
 
 
