@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -295,3 +297,34 @@ def test_one_upsert_makes_a_constant_number_of_statements(api):
         counts.append(len(statements))
 
     assert counts[0] == counts[1] <= 21
+
+
+def test_a_new_contact_makes_eight_statements_and_no_alias_read(api):
+    """Key, rate-limit count, field registry, the locked read of the contacts owning the
+    phone, tags, the contact's INSERT (which checks the merges' aliases itself), its tag link,
+    its activity; as many as before merges brought aliases."""
+    body = {"traits": {"name": "Asha", "email": "asha@example.com", "Plan": "a"}, "tags": ["t"]}
+    api.track_user({"phoneNumber": "+919967536700", **body})  # the field and the tag exist
+    with CaptureQueriesContext(connection) as statements:
+        response = api.track_user({"phoneNumber": "+919967536783", **body})
+
+    assert response.json()["message"] == "User created"
+    # SAVEPOINT and RELEASE stand for BEGIN and COMMIT inside the test's own transaction.
+    sqls = [
+        q["sql"]
+        for q in statements.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+    tables = [re.search(r'(?:FROM|INTO) "(\w+)"', sql).group(1) for sql in sqls]
+    assert tables == [
+        "contacts_apikey",
+        "api_ratewindow",
+        "contacts_attribute",
+        "contacts_contact",
+        "contacts_tag",
+        "contacts_contact",
+        "contacts_contacttag",
+        "contacts_activity",
+    ]
+    assert sqls[5].startswith('INSERT INTO "contacts_contact"')
+    assert "contacts_contactalias" in sqls[5]  # the aliases are checked by the insert
