@@ -323,6 +323,12 @@ def main() -> None:
         help="keep SQLite connections open between requests (the settings close them)",
     )
     parser.add_argument("--root", help="serve this checkout's code (default: this one)")
+    parser.add_argument(
+        "--start-at",
+        type=float,
+        help="a Unix time: wait for it before the first scenario (set up first), so that two "
+        "runs started together (e.g. two checkouts, two ports) measure side by side",
+    )
     args = parser.parse_args()
     if args.root:
         global ROOT
@@ -335,6 +341,8 @@ def main() -> None:
     server = start_gunicorn(env, args.workers, args.threads)
     try:
         run(Ping("warm-up", key), 2, 2)
+        if args.start_at:
+            time.sleep(max(0.0, args.start_at - time.time()))
         rows = []
         singles = (
             Ping("ping (floor)", key),
