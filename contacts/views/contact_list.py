@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import push_url, replace_url
 from django_tables2 import RequestConfig
 
-from contacts.column_forms import ColumnsForm
 from contacts.fields import FieldRegistry, field_registry
 from contacts.forms import (
     BULK_PERMISSIONS,
@@ -110,12 +109,10 @@ def list_context(
         "query": query,
     }
     RequestConfig(request, paginate=paginate).configure(table)
-    visible = {f.key for f in columns}
     context = {
         "query": query,
         "registry": registry,
         "columns": columns,
-        "hidden_fields": [f for f in registry.pickable if f.key not in visible],
         "table": table,
         "filter_groups": filter_bar_groups(query),
         "match_switch_url": query.with_filters(query.filters.with_match_switched()),
@@ -134,12 +131,6 @@ def list_context(
         "can_add": request.user.has_perm("contacts.add_contact"),
         "can_save_views": request.user.has_perm("contacts.add_savedview"),
     }
-    context["columns_form"] = ColumnsForm(
-        registry=registry,
-        shown=columns,
-        hidden=context["hidden_fields"],
-        initial={"next": context["current_url"]},
-    )
     return context
 
 
