@@ -393,3 +393,23 @@ def test_counts_of_alternatives_equal_the_contacts_they_list(editor_client, para
     rows = re.findall(r'name="ids" value="(\d+)"', html)
     assert len(rows) == expected
     assert f"{expected} matching" in html
+
+
+def test_the_add_filter_row_follows_field_changes_although_it_is_cached(viewer_client):
+    def picker() -> str:
+        html = viewer_client.get(LIST).content.decode()
+        return html[html.index('name="nf_field"') : html.index("</select>", html.index("nf_field"))]
+
+    assert ">City<" not in picker()
+    city = AttributeFactory(key="city", label="City", type=FieldType.TEXT)
+    assert '<option value="city">City</option>' in picker()
+    city.label = "Town"
+    city.save()
+    assert '<option value="city">Town</option>' in picker()
+    city.hidden = True
+    city.save()
+    assert 'value="city"' not in picker()
+    city.hidden, city.type = False, FieldType.NUMBER
+    city.save()
+    assert '<option value="city">Town</option>' in picker()
+    assert picker() == picker()  # the second answer comes from the cache
