@@ -222,6 +222,7 @@ def test_private_saved_view_is_not_visible_to_others(editor_client, editor, view
 
 
 def test_saving_a_view_needs_a_name(editor_client):
+    editor_client.get(LIST)  # the blank form's fields, now cached
     response = editor_client.post(reverse("contacts:list-view-save"), {"name": "  "}, **HTMX)
     assert response.status_code == 422
     assert "Give the view a name." in response.content.decode() or "required" in (
@@ -413,3 +414,14 @@ def test_the_add_filter_row_follows_field_changes_although_it_is_cached(viewer_c
     city.save()
     assert '<option value="city">Town</option>' in picker()
     assert picker() == picker()  # the second answer comes from the cache
+
+
+def test_the_search_box_shows_the_search_and_is_blank_again_after(viewer_client):
+    def box(params: dict[str, str]) -> str:
+        html = viewer_client.get(LIST, params).content.decode()
+        start = html.index('id="list-search"') - 200
+        return html[start : html.index(">", start + 200)]
+
+    assert 'value="' not in box({})
+    assert 'value="Asha &amp; co"' in box({"q": "Asha & co"})
+    assert 'value="' not in box({})  # the cached blank box, not the last search
