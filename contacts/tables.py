@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import tzinfo
 from typing import Any
 
 import django_tables2 as tables
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django_tables2.rows import BoundRow
@@ -79,16 +81,17 @@ class FieldColumn(tables.Column):
         return sort_contacts(queryset, self.field, descending=is_descending), True
 
     def render(self, record: Contact) -> SafeString:
-        return self.cell(record, str(record.pk), escape(str(record)))
+        zone = timezone.get_current_timezone()
+        return self.cell(record, str(record.pk), escape(str(record)), zone)
 
-    def cell(self, record: Contact, pk: str, name: str) -> SafeString:
-        """``render`` with the row's id and escaped name given, as a row's cells share them.
+    def cell(self, record: Contact, pk: str, name: str, zone: tzinfo) -> SafeString:
+        """``render`` with the row's id and escaped name and the viewer's zone given, as a
+        page's cells share them.
 
         Strings are joined rather than formatted with ``format_html``: every part is escaped
         here or once per column, and this runs for every cell of the page (docs/performance.md).
         """
-        # In the viewer's zone, activated for the request (contacts.middleware).
-        content = self.field.display_html(self.field.get(record))
+        content = self.field.display_html(self.field.get(record), zone)
         if self.url is not None:
             content = f'<a href="{self.url[0]}{pk}{self.url[1]}">{content or "(no name)"}</a>'
         if self.edit_url is None:
@@ -126,10 +129,12 @@ class ContactTable(tables.Table):
         ``<td>`` attributes do not depend on the row, so they are computed once.
         """
         columns = [(bound.column, bound.attrs["td"].as_html()) for bound in self.columns]
+        # The viewer's zone, activated for the request (contacts.middleware).
+        zone = timezone.get_current_timezone()
         for row in self.paginated_rows:
             record = row.record
             pk, name = str(record.pk), escape(str(record))
-            yield row, [(attrs, column.cell(record, pk, name)) for column, attrs in columns]
+            yield row, [(attrs, column.cell(record, pk, name, zone)) for column, attrs in columns]
 
     def page_rows_html(self) -> Iterator[SafeString]:
         """Each row's cells as one string of ``<td>`` elements, for the table's template:
@@ -158,9 +163,9 @@ class SelectColumn(tables.Column):
         )
 
     def render(self, record: Contact) -> SafeString:
-        return self.cell(record, str(record.pk), escape(str(record)))
+        return self.cell(record, str(record.pk), escape(str(record)), timezone.UTC)
 
-    def cell(self, record: Contact, pk: str, name: str) -> SafeString:
+    def cell(self, record: Contact, pk: str, name: str, zone: tzinfo) -> SafeString:
         return mark_safe(
             f'<input type="checkbox" class="form-check-input" name="ids" value="{pk}"'
             f' aria-label="Select {name}">'

@@ -31,13 +31,12 @@ from contacts.selectors import (
     PER_PAGE_CHOICES,
     ListQuery,
     contact_list_for,
+    for_columns,
     list_columns,
     parse_list_query,
     running_bulk_actions,
     saved_views_for,
     search_for,
-    shows_tags,
-    shows_traits,
 )
 from contacts.tables import contact_table
 
@@ -96,11 +95,7 @@ def list_context(
     request: HtmxHttpRequest, query: ListQuery, registry: FieldRegistry
 ) -> dict[str, Any]:
     columns = list_columns(user=request.user, registry=registry)
-    contacts = contact_list_for(query, registry)
-    if shows_tags(columns):
-        contacts = contacts.prefetch_related("tags")
-    if not shows_traits(columns):
-        contacts = contacts.defer("traits")
+    contacts = for_columns(contact_list_for(query, registry), columns)
     can_change = request.user.has_perm("contacts.change_contact")
     table = contact_table(columns, contacts, query, can_edit=can_change)
     paginate = {
