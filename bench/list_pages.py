@@ -139,7 +139,9 @@ def load(count: int) -> None:
             )
         print(f"  {min(count, start + BATCH):,} contacts", end="\r", flush=True)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # What autovacuum does on a live PostgreSQL: statistics, and the visibility map
+        # without which an index-only scan still visits every row's page.
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     print(f"loaded {count:,} contacts in {time.perf_counter() - started:.0f} s")
 
 

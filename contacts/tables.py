@@ -26,6 +26,7 @@ from django_tables2.rows import BoundRow
 from contacts.csv_cells import csv_lines
 from contacts.field_editor import editable
 from contacts.fields import Field
+from contacts.kinds.base import escape_text
 from contacts.models import Contact
 from contacts.selectors import ListQuery, sort_contacts
 
@@ -82,7 +83,7 @@ class FieldColumn(tables.Column):
 
     def render(self, record: Contact) -> SafeString:
         zone = timezone.get_current_timezone()
-        return self.cell(record, str(record.pk), escape(str(record)), zone)
+        return self.cell(record, str(record.pk), escape_text(str(record)), zone)
 
     def cell(self, record: Contact, pk: str, name: str, zone: tzinfo) -> SafeString:
         """``render`` with the row's id and escaped name and the viewer's zone given, as a
@@ -133,7 +134,7 @@ class ContactTable(tables.Table):
         zone = timezone.get_current_timezone()
         for row in self.paginated_rows:
             record = row.record
-            pk, name = str(record.pk), escape(str(record))
+            pk, name = str(record.pk), escape_text(str(record))
             yield row, [(attrs, column.cell(record, pk, name, zone)) for column, attrs in columns]
 
     def page_rows_html(self) -> Iterator[SafeString]:
@@ -163,7 +164,7 @@ class SelectColumn(tables.Column):
         )
 
     def render(self, record: Contact) -> SafeString:
-        return self.cell(record, str(record.pk), escape(str(record)), timezone.UTC)
+        return self.cell(record, str(record.pk), escape_text(str(record)), timezone.UTC)
 
     def cell(self, record: Contact, pk: str, name: str, zone: tzinfo) -> SafeString:
         return mark_safe(

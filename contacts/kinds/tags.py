@@ -6,9 +6,9 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
-from contacts.kinds.base import Operator, register
+from contacts.kinds.base import Operator, escape_text, register
 from contacts.kinds.list import ListKind
 from contacts.models import Contact, ContactTag, Tag, tag_key
 
@@ -44,11 +44,8 @@ class TagsKind(ListKind):
         return Prefetch("tags", queryset=names, to_attr=cls.PREFETCHED)
 
     def display_html(self, value: Any, tz: tzinfo | None = None) -> str:
-        return format_html_join(
-            " ",
-            '<span class="badge text-bg-light border tag-chip">{}</span>',
-            ((v,) for v in value or []),
-        )
+        chip = '<span class="badge text-bg-light border tag-chip">{}</span>'
+        return mark_safe(" ".join([chip.format(escape_text(v)) for v in value or []]))
 
     def filter_form_values(self, value: str, value2: str) -> list[str]:
         return value.replace(",", "|").split("|")
