@@ -41,7 +41,7 @@ from contacts.selectors.listing import (
     sort_contacts,
 )
 from contacts.selectors.match import contact_match
-from contacts.selectors.search import Search, search_for, search_q
+from contacts.selectors.search import Search, search_for, search_note, search_q
 
 __all__ = [
     "DEFAULT_COLUMNS",
@@ -75,6 +75,7 @@ __all__ = [
     "saved_view_get",
     "saved_views_for",
     "search_for",
+    "search_note",
     "search_q",
     "sort_contacts",
 ]

@@ -36,7 +36,7 @@ from contacts.selectors import (
     parse_list_query,
     running_bulk_actions,
     saved_views_for,
-    search_for,
+    search_note,
 )
 from contacts.tables import contact_table
 
@@ -113,7 +113,7 @@ def list_context(
         "match_switch_url": query.with_filters(query.filters.with_match_switched()),
         "current_url": list_url(query),
         "clear_search_url": query.querystring(q=None, page=None),
-        "search": search_for(query.search),
+        "search_note": search_note(query.search),
         "upload_remove_url": query.querystring(upload=None, page=None),
         "first_url": query.querystring(page=None),
         "saved_views": saved_views_for(user=request.user),
