@@ -46,6 +46,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.http import QueryDict  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from bench.instructions import FLAG, Counting, rerun_under_callgrind  # noqa: E402
 from contacts.fields import field_registry  # noqa: E402
 from contacts.models import Activity, Attribute, Contact, ContactTag, Tag  # noqa: E402
 from contacts.selectors import contact_list_for, parse_list_query  # noqa: E402
@@ -138,7 +139,9 @@ def load(count: int) -> None:
             )
         print(f"  {min(count, start + BATCH):,} contacts", end="\r", flush=True)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # What autovacuum does on a live PostgreSQL: statistics, and the visibility map
+        # without which an index-only scan still visits every row's page.
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     print(f"loaded {count:,} contacts in {time.perf_counter() - started:.0f} s")
 
 
@@ -190,12 +193,44 @@ def timed(fn, repeat: int, cpu: list[float] | None = None) -> list[float]:
     return samples
 
 
-def measure(repeat: int, only: str = "") -> None:
+def count_instructions(repeat: int, only: str, counting: Counting) -> None:
+    """``--callgrind``'s run: each page ``repeat`` times with callgrind counting (warm-up
+    first), one dump per page kind; the parent process prints the instructions per page."""
+    client = signed_in_client()
+    pages = [("plain signed-in page", PLAIN_PAGE, {})]
+    pages += [(label, "/", params) for label, params in SCENARIOS if not only or only in label]
+    for _label, path, params in pages:
+        for _ in range(2):
+            assert client.get(path, params).status_code == 200
+        with counting:
+            for _ in range(repeat):
+                client.get(path, params)
+
+
+def report_instructions(args: argparse.Namespace) -> None:
+    argv = [a for a in sys.argv[1:] if a != "--callgrind"]
+    counts = rerun_under_callgrind(__file__, argv)
+    labels = ["plain signed-in page"]
+    labels += [label for label, _ in SCENARIOS if not args.only or args.only in label]
+    print(f"\n{connection.vendor}: instructions per page (callgrind, {args.repeat} pages each;")
+    print("this process only: Python, the driver and SQLite, not a PostgreSQL server's work)")
+    plain = counts[0] / args.repeat
+    for label, count in zip(labels, counts, strict=True):
+        per_page = count / args.repeat
+        print(f"  {label:58} {per_page:14,.0f}  {per_page / plain:5.2f}x the plain page")
+
+
+def signed_in_client() -> Client:
     user, _ = User.objects.get_or_create(username="bench-list", defaults={"is_superuser": True})
     user.is_superuser = True
     user.save()
     client = Client(HTTP_HOST="localhost")
     client.force_login(user)
+    return client
+
+
+def measure(repeat: int, only: str = "") -> None:
+    client = signed_in_client()
     registry = field_registry()
     vendor = connection.vendor
     print(f"\n{vendor}, {Contact.objects.count():,} contacts, {repeat} runs each (ms)")
@@ -266,12 +301,21 @@ def main() -> None:
     parser.add_argument(
         "--no-field-indexes", action="store_true", help="measure without the fields' indexes"
     )
+    parser.add_argument(
+        "--callgrind", action="store_true", help="count instructions per page instead of time"
+    )
+    parser.add_argument(FLAG, help=argparse.SUPPRESS)  # set by --callgrind's own run
     args = parser.parse_args()
     load(args.contacts)
     if not args.no_field_indexes:
         for key in INDEXED_FIELDS:
             call_command("index_field", key)
-    measure(args.repeat, args.only)
+    if args.callgrind:
+        report_instructions(args)
+    elif args.counting:
+        count_instructions(args.repeat, args.only, Counting(args.counting))
+    else:
+        measure(args.repeat, args.only)
 
 
 if __name__ == "__main__":

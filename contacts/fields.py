@@ -10,11 +10,13 @@ limit) and :attr:`Field.lookup`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import tzinfo
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from django import forms
@@ -236,6 +238,13 @@ class FieldRegistry:
     def resolve(self, name: str) -> Field | None:
         """The field that a CSV header or API trait name means, if any."""
         return self.by_key.get(name) or self._by_name.get(normalize_name(name))
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Names this set of fields (keys, labels, kinds, hidden), for caching what is drawn
+        from them alone, such as the list's "Add filter" row."""
+        described = repr([(f.key, f.label, type(f.kind).__name__, f.hidden) for f in self.fields])
+        return hashlib.sha256(described.encode()).hexdigest()[:16]
 
     @property
     def custom(self) -> list[Field]:

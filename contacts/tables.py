@@ -12,31 +12,26 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import tzinfo
 from typing import Any
 
 import django_tables2 as tables
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils import timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django_tables2.rows import BoundRow
 
 from contacts.csv_cells import csv_lines
 from contacts.field_editor import editable
 from contacts.fields import Field
+from contacts.kinds.base import escape_text
 from contacts.models import Contact
 from contacts.selectors import ListQuery, sort_contacts
 
 # The contact page's URL is reversed once per column, not once per row.
-_URL_PLACEHOLDER = 987654321
-# The heroicons "pencil" outline, written out once rather than rendered for every cell.
-PENCIL_ICON = mark_safe(
-    '<svg fill="none" viewBox="0 0 24 24" stroke-width="1.5" stroke="currentColor"'
-    ' aria-hidden="true" width="14" height="14"><path stroke-linecap="round"'
-    ' stroke-linejoin="round" d="m16.862 4.487 1.687-1.688a1.875 1.875 0 1 1 2.652 2.652L6.832'
-    " 19.82a4.5 4.5 0 0 1-1.897 1.13l-2.685.8.8-2.685a4.5 4.5 0 0 1 1.13-1.897L16.863"
-    ' 4.487Zm0 0L19.5 7.125"/></svg>'
-)
+_URL_PLACEHOLDER = "987654321"
 
 
 def cell_edit_url(contact_pk: int, field: Field, *, link: bool) -> str:
@@ -50,22 +45,29 @@ def cell_edit_url(contact_pk: int, field: Field, *, link: bool) -> str:
 CELL_PARAMS = {False: "in=list", True: "in=list&link=1"}
 
 
+def _around_pk(url: str) -> tuple[str, str]:
+    """``url`` (reversed for the placeholder id), escaped once, split where the id goes."""
+    head, _, tail = str(escape(url)).partition(_URL_PLACEHOLDER)
+    return head, tail
+
+
 class FieldColumn(tables.Column):
     """A column showing one registry field, built-in or custom, as people read it.
 
     With ``can_edit`` (and a field the pencil editor may change) each cell carries a pencil
-    that opens the contact page's editor in place (``static/js/contact-list.js``).
+    that opens the contact page's editor in place (``static/js/contact-list.js``); the icon
+    itself is drawn by the stylesheet, not repeated in every cell.
     """
 
     def __init__(self, field: Field, *, link: bool = False, can_edit: bool = False) -> None:
         self.field = field
-        self.link_to_contact = link
-        self.url_template = reverse("contacts:detail", args=[_URL_PLACEHOLDER]) if link else ""
-        self.edit_url_template = (
-            cell_edit_url(_URL_PLACEHOLDER, field, link=link)
+        self.url = _around_pk(reverse("contacts:detail", args=[_URL_PLACEHOLDER])) if link else None
+        self.edit_url = (
+            _around_pk(cell_edit_url(int(_URL_PLACEHOLDER), field, link=link))
             if can_edit and editable(field)
-            else ""
+            else None
         )
+        self.edit_label = escape(field.label)
         super().__init__(
             verbose_name=field.label,
             accessor=tables.A("pk"),
@@ -79,23 +81,27 @@ class FieldColumn(tables.Column):
     ) -> tuple[QuerySet[Contact], bool]:
         return sort_contacts(queryset, self.field, descending=is_descending), True
 
-    def render(self, record: Contact) -> Any:
-        # In the viewer's zone, activated for the request (contacts.middleware).
-        content = self.field.display_html(self.field.get(record))
-        pk = str(record.pk)
-        if self.link_to_contact:
-            url = self.url_template.replace(str(_URL_PLACEHOLDER), pk)
-            content = format_html('<a href="{}">{}</a>', url, content or "(no name)")
-        if not self.edit_url_template:
-            return content
-        return format_html(
-            '<span class="cell-value">{}</span><button type="button" class="cell-edit"'
-            ' data-edit="{}" aria-label="Edit {} of {}" tabindex="-1">{}</button>',
-            content,
-            self.edit_url_template.replace(str(_URL_PLACEHOLDER), pk),
-            self.field.label,
-            record,
-            PENCIL_ICON,
+    def render(self, record: Contact) -> SafeString:
+        zone = timezone.get_current_timezone()
+        return self.cell(record, str(record.pk), escape_text(str(record)), zone)
+
+    def cell(self, record: Contact, pk: str, name: str, zone: tzinfo) -> SafeString:
+        """``render`` with the row's id and escaped name and the viewer's zone given, as a
+        page's cells share them.
+
+        Strings are joined rather than formatted with ``format_html``: every part is escaped
+        here or once per column, and this runs for every cell of the page (docs/performance.md).
+        """
+        content = self.field.display_html(self.field.get(record), zone)
+        if self.url is not None:
+            content = f'<a href="{self.url[0]}{pk}{self.url[1]}">{content or "(no name)"}</a>'
+        if self.edit_url is None:
+            return mark_safe(content)
+        edit = f"{self.edit_url[0]}{pk}{self.edit_url[1]}"
+        return mark_safe(
+            f'<span class="cell-value">{content}</span><button type="button" class="cell-edit"'
+            f' data-edit="{edit}" aria-label="Edit {self.edit_label} of {name}" tabindex="-1">'
+            "</button>"
         )
 
 
@@ -124,9 +130,18 @@ class ContactTable(tables.Table):
         ``<td>`` attributes do not depend on the row, so they are computed once.
         """
         columns = [(bound.column, bound.attrs["td"].as_html()) for bound in self.columns]
+        # The viewer's zone, activated for the request (contacts.middleware).
+        zone = timezone.get_current_timezone()
         for row in self.paginated_rows:
             record = row.record
-            yield row, [(attrs, column.render(record=record)) for column, attrs in columns]
+            pk, name = str(record.pk), escape_text(str(record))
+            yield row, [(attrs, column.cell(record, pk, name, zone)) for column, attrs in columns]
+
+    def page_rows_html(self) -> Iterator[SafeString]:
+        """Each row's cells as one string of ``<td>`` elements, for the table's template:
+        one template variable per row rather than a template loop over its cells."""
+        for _row, cells in self.page_rows():
+            yield mark_safe("".join([f"<td {attrs}>{cell}</td>" for attrs, cell in cells]))
 
 
 def cell_html(field: Field, contact: Contact, *, link: bool, can_edit: bool) -> Any:
@@ -148,12 +163,13 @@ class SelectColumn(tables.Column):
             attrs={"th": {"class": "select-col"}, "td": {"class": "select-col"}},
         )
 
-    def render(self, record: Contact) -> str:
-        return format_html(
-            '<input type="checkbox" class="form-check-input" name="ids" value="{}"'
-            ' aria-label="Select {}">',
-            record.pk,
-            record,
+    def render(self, record: Contact) -> SafeString:
+        return self.cell(record, str(record.pk), escape_text(str(record)), timezone.UTC)
+
+    def cell(self, record: Contact, pk: str, name: str, zone: tzinfo) -> SafeString:
+        return mark_safe(
+            f'<input type="checkbox" class="form-check-input" name="ids" value="{pk}"'
+            f' aria-label="Select {name}">'
         )
 
 

@@ -39,7 +39,7 @@ urlpatterns = [
     # --- Contact list: filters, columns, saved views, bulk actions, new contact ---
     path("contacts/new/", list_new_contact.contact_new, name="new"),
     path("list/filter-inputs/", contact_list.filter_value_inputs, name="list-filter-inputs"),
-    path("list/columns/", list_settings.columns_save, name="list-columns"),
+    path("list/columns/", list_settings.columns, name="list-columns"),
     path("list/views/save/", list_settings.saved_view_save, name="list-view-save"),
     path("list/views/<int:pk>/", list_settings.saved_view_open, name="list-view-open"),
     path("list/views/<int:pk>/delete/", list_settings.saved_view_delete, name="list-view-delete"),

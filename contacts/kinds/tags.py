@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from django.db.models import Count, Q, QuerySet
-from django.utils.html import format_html_join
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.safestring import mark_safe
 
-from contacts.kinds.base import Operator, register
+from contacts.kinds.base import Operator, escape_text, register
 from contacts.kinds.list import ListKind
-from contacts.models import Contact, ContactTag, tag_key
+from contacts.models import Contact, ContactTag, Tag, tag_key
 
 if TYPE_CHECKING:
     from contacts.kinds.base import FieldLike
@@ -28,15 +28,24 @@ class TagsKind(ListKind):
         Operator("none", "has none of", "many", "tags"),
     )
 
+    # Where :meth:`prefetch` puts a contact's tags: a plain list, which is cheaper to read
+    # than a related manager over the prefetched rows (one manager per row otherwise).
+    PREFETCHED = "tags_shown"
+
     def read(self, field: FieldLike, contact: Contact) -> list[str]:
-        return [tag.name for tag in contact.tags.all()]
+        tags = getattr(contact, self.PREFETCHED, None)
+        return [tag.name for tag in (contact.tags.all() if tags is None else tags)]
+
+    @classmethod
+    def prefetch(cls) -> Prefetch:
+        """Many contacts' tags, by name, in one more query: only what :meth:`read` needs
+        (a tag's other columns cost a conversion per row for nothing)."""
+        names = Tag.objects.only("id", "name")
+        return Prefetch("tags", queryset=names, to_attr=cls.PREFETCHED)
 
     def display_html(self, value: Any, tz: tzinfo | None = None) -> str:
-        return format_html_join(
-            " ",
-            '<span class="badge text-bg-light border tag-chip">{}</span>',
-            ((v,) for v in value or []),
-        )
+        chip = '<span class="badge text-bg-light border tag-chip">{}</span>'
+        return mark_safe(" ".join([chip.format(escape_text(v)) for v in value or []]))
 
     def filter_form_values(self, value: str, value2: str) -> list[str]:
         return value.replace(",", "|").split("|")

@@ -30,6 +30,7 @@ from contacts.selectors.listing import (
     contact_list_for,
     contact_total,
     filtered_page,
+    for_columns,
     id_param,
     list_columns,
     match_count,
@@ -37,12 +38,10 @@ from contacts.selectors.listing import (
     query_from_saved,
     saved_view_get,
     saved_views_for,
-    shows_tags,
-    shows_traits,
     sort_contacts,
 )
 from contacts.selectors.match import contact_match
-from contacts.selectors.search import Search, search_for, search_q
+from contacts.selectors.search import Search, search_for, search_note, search_q
 
 __all__ = [
     "DEFAULT_COLUMNS",
@@ -65,6 +64,7 @@ __all__ = [
     "contact_timeline",
     "contact_total",
     "filtered_page",
+    "for_columns",
     "id_param",
     "list_columns",
     "match_count",
@@ -75,8 +75,7 @@ __all__ = [
     "saved_view_get",
     "saved_views_for",
     "search_for",
+    "search_note",
     "search_q",
-    "shows_tags",
-    "shows_traits",
     "sort_contacts",
 ]

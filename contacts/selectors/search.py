@@ -9,6 +9,7 @@ answered by reading every contact, and ``Search.note`` says so for the page.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from dataclasses import dataclass
 
@@ -38,25 +39,36 @@ def search_for(text: str) -> Search:
     """Name, email or user id containing ``text``, or a phone written in any common way.
 
     Text that looks like a phone number (digits with phone punctuation) searches the phone
-    and the user id only: nobody types "98765 43210" looking for a name.
+    and the user id only: nobody types "98765 43210" looking for a name. On SQLite the
+    search index is read here, once (see :func:`_fts_q`).
     """
     text = text.strip()
     if not text:
         return Search(Q(), indexed=True, note="")
     compact = phone_compact(text)
+    note = search_note(text)
     # A merged contact's whole user id still finds its survivor.
     merged = _merged_away(ContactAlias.Kind.USER_ID, text)
     if len(text) < MIN_INDEXED_LENGTH:
-        note = (
+        return Search(_text_q(text) | merged, indexed=False, note=note)
+    if compact is None:
+        return Search(_text_q(text) | merged, indexed=True, note=note)
+    return Search(_phone_q(text, compact) | merged, indexed=True, note=note)
+
+
+def search_note(text: str) -> str:
+    """How a search for ``text`` is answered, for the page; reads nothing."""
+    text = text.strip()
+    if not text:
+        return ""
+    if len(text) < MIN_INDEXED_LENGTH:
+        return (
             f"Searched every contact: “{text}” is shorter than {MIN_INDEXED_LENGTH} "
             "characters, too short for the search index, so this search is slower."
         )
-        return Search(_text_q(text) | merged, indexed=False, note=note)
-    if compact is None:
-        note = "Searched names, emails and user ids."
-        return Search(_text_q(text) | merged, indexed=True, note=note)
-    note = "Searched phone numbers and user ids (the text looks like a phone number)."
-    return Search(_phone_q(text, compact) | merged, indexed=True, note=note)
+    if phone_compact(text) is None:
+        return "Searched names, emails and user ids."
+    return "Searched phone numbers and user ids (the text looks like a phone number)."
 
 
 def search_q(search: str) -> Q:
@@ -97,8 +109,26 @@ def fts_string(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+# Up to this many matches, a search's ids are read from the FTS5 table once, here.
+READ_ONCE_AT_MOST = 20_000
+
+
 def _fts_q(match: str) -> Q:
-    return Q(pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match]))
+    """The contacts whose search index row matches ``match`` (FTS5 syntax).
+
+    The match is read once and its ids passed on as one JSON array, when there are at most
+    ``READ_ONCE_AT_MOST``: a list page's count and its rows then look them up by id instead
+    of each running the match again, which cost most of a search (at 500,000 contacts, 4,936
+    matches for "Gita Menon": 11-18 ms for the match, 26 ms for the count and 38 ms for the
+    page through the subquery, against 12 ms each by the ids). More matches stay a subquery.
+    """
+    subquery = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+    with connection.cursor() as cursor:
+        cursor.execute(f"{subquery} LIMIT %s", [match, READ_ONCE_AT_MOST + 1])
+        ids = [row[0] for row in cursor.fetchall()]
+    if len(ids) > READ_ONCE_AT_MOST:
+        return Q(pk__in=RawSQL(subquery, [match]))
+    return Q(pk__in=RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)]))
 
 
 def _merged_away(kind: str, value: str) -> Q:

@@ -35,7 +35,12 @@ from contacts.kinds import CoercionError, kind_for
 from contacts.models import Activity, Attribute, Contact, FieldChange, FieldChangeLeftover
 from contacts.selectors.field_values import kind_change_target
 from contacts.services.actor import Actor
-from contacts.services.field_index import field_index, field_index_create, field_index_drop
+from contacts.services.field_index import (
+    field_index,
+    field_index_create,
+    field_index_drop,
+    field_index_names,
+)
 from contacts.tasks import run_field_change
 from jobs.models import ACTIVE
 from jobs.registry import JobKind
@@ -253,8 +258,8 @@ def _finish_values(change: FieldChange) -> None:
             # A plain DROP INDEX inside the chunk's transaction: no contact has a value left,
             # so the index is empty and the drop brief.
             with connection.cursor() as cursor:
-                name = field_index(attribute).name
-                cursor.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(name)}")
+                for name in field_index_names(attribute.key):
+                    cursor.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(name)}")
         change.attribute = None
         attribute.delete()
     else:

@@ -38,9 +38,29 @@ def field_index(attribute: Attribute) -> Index:
     return Index(expression, name=field_index_name(attribute.key))
 
 
-def field_index_state(key: str) -> str:
+def field_indexes(attribute: Attribute) -> list[Index]:
+    """The field's index and, on PostgreSQL for a kind the list sorts by its index
+    (``Kind.ordered_index``), the same expression descending with missing values last.
+
+    The list sorts missing values last both ways (``Kind.sort``); PostgreSQL reads an
+    ascending index backwards only as descending with missing values first, so without the
+    second index a descending sort sorted every match ("City is Pune" by Score descending:
+    44 ms against 1.6 ms at 500,000 contacts). SQLite walks its one index either way.
+    """
+    index = field_index(attribute)
+    field = attribute_field(attribute)
+    if connection.vendor != "postgresql" or not field.kind.ordered_index:
+        return [index]
+    (expression,) = index.expressions
+    return [index, Index(expression.desc(nulls_last=True), name=_reverse_name(index.name))]
+
+
+def _reverse_name(name: str) -> str:
+    return f"{name}_desc"
+
+
+def index_state(name: str) -> str:
     """ "valid", "invalid" (a failed concurrent build) or "missing"."""
-    name = field_index_name(key)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -56,33 +76,41 @@ def field_index_state(key: str) -> str:
 
 def field_index_create(attribute: Attribute, *, progress: Progress = lambda _: None) -> bool:
     """Index ``attribute``'s values and mark it indexed; False when it already was."""
-    index = field_index(attribute)
-    state = field_index_state(attribute.key)
-    if state == "invalid":
-        progress(f"Dropping the unfinished index {index.name} left by a failed build")
-        _drop(index.name)
-    elif state == "valid" and not _same_expression(index):
-        progress(f"Rebuilding {index.name}: it holds another form of the field's expression")
-        _drop(index.name)
-        state = "missing"
-    created = state != "valid"
-    if created:
-        progress(f"Building {index.name} over {_estimate()} contacts (writes go on)")
-        _create(index)
-        progress(f"Reading the spread of {attribute.key}'s values for the query planner")
-        _analyze(index.name)
+    created = False
+    for index in field_indexes(attribute):
+        state = index_state(index.name)
+        if state == "invalid":
+            progress(f"Dropping the unfinished index {index.name} left by a failed build")
+            _drop(index.name)
+        elif state == "valid" and not _same_expression(index):
+            progress(f"Rebuilding {index.name}: it holds another form of the field's expression")
+            _drop(index.name)
+            state = "missing"
+        if state != "valid":
+            progress(f"Building {index.name} over {_estimate()} contacts (writes go on)")
+            _create(index)
+            progress(f"Reading the spread of {attribute.key}'s values for the query planner")
+            _analyze(index.name)
+            created = True
     Attribute.objects.filter(pk=attribute.pk).update(indexed=True)
     progress(f"{attribute.key} is indexed" if created else f"{attribute.key} was already indexed")
     return created
 
 
+def field_index_names(key: str) -> list[str]:
+    """Every index a field may have (``field_indexes``): what dropping the field drops."""
+    name = field_index_name(key)
+    return [name, _reverse_name(name)]
+
+
 def field_index_drop(attribute: Attribute, *, progress: Progress = lambda _: None) -> bool:
     """Drop ``attribute``'s index (if any) and mark it not indexed; False when it had none."""
-    name = field_index_name(attribute.key)
-    dropped = field_index_state(attribute.key) != "missing"
-    if dropped:
-        progress(f"Dropping {name}")
-        _drop(name)
+    dropped = False
+    for name in field_index_names(attribute.key):
+        if index_state(name) != "missing":
+            progress(f"Dropping {name}")
+            _drop(name)
+            dropped = True
     Attribute.objects.filter(pk=attribute.pk).update(indexed=False)
     progress(f"{attribute.key} is not indexed" if dropped else f"{attribute.key} had no index")
     return dropped

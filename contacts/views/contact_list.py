@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import push_url, replace_url
 from django_tables2 import RequestConfig
 
-from contacts.column_forms import ColumnsForm
 from contacts.fields import FieldRegistry, field_registry
 from contacts.forms import (
     BULK_PERMISSIONS,
@@ -32,13 +31,12 @@ from contacts.selectors import (
     PER_PAGE_CHOICES,
     ListQuery,
     contact_list_for,
+    for_columns,
     list_columns,
     parse_list_query,
     running_bulk_actions,
     saved_views_for,
-    search_for,
-    shows_tags,
-    shows_traits,
+    search_note,
 )
 from contacts.tables import contact_table
 
@@ -97,11 +95,7 @@ def list_context(
     request: HtmxHttpRequest, query: ListQuery, registry: FieldRegistry
 ) -> dict[str, Any]:
     columns = list_columns(user=request.user, registry=registry)
-    contacts = contact_list_for(query, registry)
-    if shows_tags(columns):
-        contacts = contacts.prefetch_related("tags")
-    if not shows_traits(columns):
-        contacts = contacts.defer("traits")
+    contacts = for_columns(contact_list_for(query, registry), columns)
     can_change = request.user.has_perm("contacts.change_contact")
     table = contact_table(columns, contacts, query, can_edit=can_change)
     paginate = {
@@ -110,18 +104,16 @@ def list_context(
         "query": query,
     }
     RequestConfig(request, paginate=paginate).configure(table)
-    visible = {f.key for f in columns}
     context = {
         "query": query,
         "registry": registry,
         "columns": columns,
-        "hidden_fields": [f for f in registry.pickable if f.key not in visible],
         "table": table,
         "filter_groups": filter_bar_groups(query),
         "match_switch_url": query.with_filters(query.filters.with_match_switched()),
         "current_url": list_url(query),
         "clear_search_url": query.querystring(q=None, page=None),
-        "search": search_for(query.search),
+        "search_note": search_note(query.search),
         "upload_remove_url": query.querystring(upload=None, page=None),
         "first_url": query.querystring(page=None),
         "saved_views": saved_views_for(user=request.user),
@@ -134,12 +126,6 @@ def list_context(
         "can_add": request.user.has_perm("contacts.add_contact"),
         "can_save_views": request.user.has_perm("contacts.add_savedview"),
     }
-    context["columns_form"] = ColumnsForm(
-        registry=registry,
-        shown=columns,
-        hidden=context["hidden_fields"],
-        initial={"next": context["current_url"]},
-    )
     return context
 
 

@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from contacts import services
@@ -28,9 +28,27 @@ TEMPLATE = "contacts/contact_list.html"
 LIST_CHANGED = "list-changed"
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @permission_required("contacts.view_contact", raise_exception=True)
-def columns_save(request: HtmxHttpRequest) -> HttpResponse:
+def columns(request: HtmxHttpRequest) -> HttpResponse:
+    """GET: the Columns panel's form, drawn when the panel opens rather than on every list
+    page. POST: save the ticked columns in the order given."""
+    if request.method == "POST":
+        return _columns_save(request)
+    registry = field_registry()
+    shown = list_columns(user=request.user, registry=registry)
+    keys = {f.key for f in shown}
+    back = request.htmx.current_url_abs_path or request.GET.get("next", "")
+    form = ColumnsForm(
+        registry=registry,
+        shown=shown,
+        hidden=[f for f in registry.pickable if f.key not in keys],
+        initial={"next": _same_site(request, back) or reverse("contacts:list")},
+    )
+    return render(request, "contacts/columns_panel.html", {"columns_form": form})
+
+
+def _columns_save(request: HtmxHttpRequest) -> HttpResponse:
     """Save the ticked columns in the order given; the list reloads itself on the event."""
     registry = field_registry()
     form = ColumnsForm(request.POST, registry=registry)

@@ -1,6 +1,7 @@
 // The contact list's column headers reorder by drag. The new order is saved per user by the
-// Columns panel's own form (the request its "Apply columns" button sends), after the panel's
-// list is put in the same order; the list then reloads itself. The panel's move buttons are
+// Columns panel's own form (the request its "Apply columns" button sends, the form loaded
+// first if the panel was never opened), after the panel's list is put in the same order; the
+// list then reloads itself. The panel's move buttons are
 // the keyboard way to do the same.
 (function () {
   "use strict";
@@ -35,7 +36,26 @@
     });
   }
 
+  // The panel's form is drawn when the panel first opens; a drag before that loads it.
+  function withPanel(then) {
+    if (document.getElementById("columns-form")) return then();
+    var body = document.getElementById("columns-panel-body");
+    if (!body || !window.htmx) return;
+    window.htmx
+      .ajax("GET", body.getAttribute("hx-get"), { target: body, swap: "innerHTML" })
+      .then(function () {
+        window.htmx.process(body); // the new form's hx-post, before it is submitted
+        then();
+      });
+  }
+
   function save(key, targetKey, after) {
+    withPanel(function () {
+      reorder(key, targetKey, after);
+    });
+  }
+
+  function reorder(key, targetKey, after) {
     var form = document.getElementById("columns-form");
     var list = form && form.querySelector(".columns-list");
     if (!list) return;

@@ -25,13 +25,37 @@ def hand_written_controls(html: str) -> list[str]:
     ]
 
 
+# The project's copies of Django's own widget templates (django/forms/widgets/select.html):
+# they are what renders a form's widgets, not a page writing its own control.
+WIDGET_TEMPLATES = TEMPLATES / "django" / "forms" / "widgets"
+
+
 def test_no_template_writes_a_visible_input_select_or_textarea_by_hand():
     offenders = {
         str(path.relative_to(TEMPLATES)): found
         for path in sorted(TEMPLATES.rglob("*.html"))
+        if not path.is_relative_to(WIDGET_TEMPLATES)
         if (found := hand_written_controls(path.read_text()))
     }
     assert offenders == {}
+
+
+def test_the_select_widget_template_draws_what_djangos_own_draws():
+    from django import forms
+    from django.forms.renderers import DjangoTemplates
+    from django.template.loader import get_template
+
+    widget = forms.Select(
+        attrs={"class": "form-select", "data-x": True, "data-y": False},
+        choices=[("a", "A & co"), ("Group", [("b", "B"), ("c", "C")]), ("", "None")],
+    )
+    ours = widget.render("pick", "b")  # the project's renderer finds the project's copy
+    assert get_template("django/forms/widgets/select.html").origin.name == str(
+        WIDGET_TEMPLATES / "select.html"
+    )
+    djangos = widget.render("pick", "b", renderer=DjangoTemplates())
+    assert "<optgroup" in ours and " selected" in ours and "A &amp; co" in ours
+    assert ours == djangos
 
 
 def test_the_check_finds_controls_across_lines_and_lets_hidden_inputs_through():

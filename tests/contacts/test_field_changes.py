@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from bulkupload.mapping import SKIP, auto_map
@@ -225,20 +226,49 @@ def test_hide_keeps_values_and_leaves_the_pickers(score):
 
 
 def test_index_job_builds_and_drops_the_index(score, transactional_db):
-    from contacts.services.field_index import field_index_state
+    from contacts.services.field_index import field_index_name, index_state
 
     change = field_index_start(actor=MANAGER, attribute_id=score.pk, indexed=True)
     change = field_change_run(change_id=change.pk)
     assert change.status == "completed"
-    assert field_index_state("score") == "valid"
+    assert index_state(field_index_name("score")) == "valid"
     assert Attribute.objects.get(pk=score.pk).indexed
 
     change = field_change_run(
         change_id=field_index_start(actor=MANAGER, attribute_id=score.pk, indexed=False).pk
     )
     assert change.status == "completed"
-    assert field_index_state("score") == "missing"
+    assert index_state(field_index_name("score")) == "missing"
     assert not Attribute.objects.get(pk=score.pk).indexed
+
+
+def test_deleting_an_indexed_field_drops_every_index_it_had(transactional_db):
+    from contacts.services.field_index import field_index_names
+
+    points = attribute_create(label="Points", key="points", type="number")
+    make_contact(name="Asha", points="9")
+    field_change_run(
+        change_id=field_index_start(actor=MANAGER, attribute_id=points.pk, indexed=True).pk
+    )
+    built = trait_indexes("points")
+    assert built and set(built) <= set(field_index_names("points"))
+    assert len(built) == (2 if connection.vendor == "postgresql" else 1)  # and its reverse
+    change = field_delete_start(actor=MANAGER, attribute_id=points.pk)
+    assert field_change_run(change_id=change.pk).status == "completed"
+    assert trait_indexes("points") == []
+
+
+PATTERN = "contact_trait_%"
+
+
+def trait_indexes(key: str) -> list[str]:
+    if connection.vendor == "postgresql":
+        sql = "SELECT indexname FROM pg_indexes WHERE indexname LIKE %s"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE %s"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [f"contact_trait_{key}_%"])
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def test_a_list_field_cannot_be_indexed_and_says_so():

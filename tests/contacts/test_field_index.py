@@ -14,7 +14,7 @@ from contacts.filtering import FilterTree
 from contacts.filters import parse_filter
 from contacts.models import Attribute, Contact, FieldType
 from contacts.selectors import contact_list
-from contacts.services.field_index import field_index_name, field_index_state
+from contacts.services.field_index import field_index_name, index_state
 from tests.factories import AttributeFactory, make_contact
 
 # CREATE INDEX CONCURRENTLY cannot run inside the test's transaction.
@@ -59,12 +59,12 @@ def listed(*filters: str, sort: str = "-created_at"):
 def test_index_field_is_idempotent_and_drops_again():
     city = AttributeFactory(key="city", label="City", type=FieldType.TEXT)
     assert "Building" in run("city")
-    assert field_index_state("city") == "valid"
+    assert index_state(field_index_name("city")) == "valid"
     assert "already indexed" in run("city")
     assert Attribute.objects.get(pk=city.pk).indexed
     assert "Dropping" in run("city", "--drop")
     assert "had no index" in run("city", "--drop")
-    assert field_index_state("city") == "missing"
+    assert index_state(field_index_name("city")) == "missing"
     assert not Attribute.objects.get(pk=city.pk).indexed
 
 
@@ -138,3 +138,36 @@ def test_an_index_written_another_way_is_rebuilt_and_used():
     assert name not in page_plan(listed("city:eq:Pune"))
     assert "Rebuilding" in run("city")
     assert name in page_plan(listed("city:eq:Pune"))
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite walks one index either way; PostgreSQL reads one backwards only with "
+    "missing values first",
+)
+def test_a_descending_sort_walks_the_reverse_index_and_drops_go_with_the_field():
+    AttributeFactory(key="city", label="City", type=FieldType.TEXT)
+    score = AttributeFactory(key="score", label="Score", type=FieldType.NUMBER)
+    make_contact(name="High", score=30)
+    make_contact(name="Blank")
+    make_contact(name="Low", score=3)
+    run("city")
+    out = run("score")
+    reverse = f"{field_index_name('score')}_desc"
+    assert f"Building {reverse}" in out and field_index_name("score") in out
+    assert f"Building {field_index_name('city')}_desc" not in run("city", "--drop") + run("city")
+    descending = listed(sort="-score")
+    assert [c.name for c in descending] == ["High", "Low", "Blank"]  # missing values last
+    shown = plan(listed(sort="-score")[:50])
+    assert reverse in shown and "Sort Key" not in shown.split("Index Scan")[-1]
+    assert "already indexed" in run("score")
+    dropped = run("score", "--drop")
+    assert reverse in dropped and field_index_name("score") in dropped
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'contact_trait_%' ORDER BY 1"
+        )
+        left = [row[0] for row in cursor.fetchall()]
+    assert field_index_name("city") in left and f"{field_index_name('city')}_desc" not in left
+    assert not [name for name in left if name.startswith(field_index_name("score"))]
+    assert not Attribute.objects.get(pk=score.pk).indexed

@@ -41,6 +41,24 @@ def test_page_rows_render_the_same_cells_as_django_tables2_rows():
     assert attrs[0] == 'class="select-col"' and attrs[1] == 'data-field="name"'
 
 
+def test_row_html_escapes_every_value_and_carries_the_cells_edit_urls():
+    asha = make_contact(name='<b>"Asha" & co</b>', email="a@example.com")
+    registry = field_registry()
+    query = parse_list_query(QueryDict(""), registry)
+    columns = columns_from_keys(("name", "email"), registry)
+    table = contact_table(columns, contact_list_for(query, registry), query, can_edit=True)
+    table.paginate(ContactPaginator, per_page=query.per_page, query=query)
+    (row,) = table.page_rows_html()
+    cells = [cell for _, cell in next(table.page_rows())[1]]
+    assert row == "".join(f"<td {a}>{c}</td>" for a, c in next(table.page_rows())[1])
+    name = "&lt;b&gt;&quot;Asha&quot; &amp; co&lt;/b&gt;"
+    assert "<b>" not in row and row.count(name) == 4  # checkbox label, link, two pencils
+    assert f'<a href="/contacts/{asha.pk}/">{name}</a>' in cells[1]
+    edit = f"/contacts/{asha.pk}/fields/email/edit/?in=list"
+    assert f'data-edit="{edit}" aria-label="Edit Email of {name}"' in cells[2]
+    assert f'data-edit="/contacts/{asha.pk}/fields/name/edit/?in=list&amp;link=1"' in cells[1]
+
+
 def test_sort_links_come_from_the_columns_and_start_at_the_first_page(viewer_client):
     for i in range(30):
         make_contact(name=f"C{i}")

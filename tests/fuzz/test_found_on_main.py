@@ -100,6 +100,15 @@ def test_the_columns_form_does_not_follow_next_to_another_site(viewer_client, ta
     assert response["Location"] == "/"
 
 
+@pytest.mark.parametrize(
+    "current", ["https://evil.example/?q=a", "http://testserver//evil.example/"]
+)
+def test_the_columns_panel_never_carries_another_site_as_next(viewer_client, current):
+    panel = viewer_client.get("/list/columns/", headers={"HX-Current-URL": current})
+
+    assert '<input type="hidden" name="next" value="/"' in panel.content.decode()
+
+
 def test_the_columns_form_follows_next_within_the_site(viewer_client):
     response = viewer_client.post("/list/columns/", {"columns": ["name"], "next": "/?q=a"})
 
