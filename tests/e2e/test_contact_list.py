@@ -32,6 +32,12 @@ def test_columns_filter_sort_search_select_and_tag(new_page, editor, screenshot_
     panel.get_by_role("checkbox", name="Email", exact=True).uncheck()
     panel.get_by_role("button", name="Move Name right").click()  # Phone first, then Name
     page.screenshot(path=screenshot_dir / "2-columns-panel.png")
+    # Closed and opened again before applying: the panel keeps what was ticked.
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    page.get_by_role("button", name="Columns").click()
+    expect(panel.get_by_role("checkbox", name="City")).to_be_checked()
+    expect(panel.get_by_role("checkbox", name="Email", exact=True)).not_to_be_checked()
     ticked = panel.locator("input[name=columns]:checked").evaluate_all(
         "els => els.map(e => e.value)"
     )
