@@ -43,6 +43,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+# This script's folder is first on sys.path (run as a script): the counting helpers of
+# bench/list_pages.py, this checkout's even when --root loads another one's code.
+from instructions import FLAG, Counting, rerun_under_callgrind
+
 HERE = Path(__file__).resolve().parents[1]
 SERVER = "127.0.0.1:5432"
 SCENARIOS = ("ping", "existing", "new")
@@ -252,45 +256,20 @@ def _statements_print(name: str, requests: int) -> None:
     )
 
 
-_CALLGRIND_HELPER = """
-#include <valgrind/callgrind.h>
-void counting_on(void) { CALLGRIND_ZERO_STATS; CALLGRIND_START_INSTRUMENTATION; }
-void counting_off(void) { CALLGRIND_STOP_INSTRUMENTATION; CALLGRIND_DUMP_STATS; }
-"""
-
-
 def callgrind(args: argparse.Namespace) -> None:
-    """This script again under ``valgrind --tool=callgrind``, instructions counted only while
-    the scenarios' requests run (a helper built with cc switches the counting); prints the
-    instructions per request. Deterministic: other load on the machine does not move it."""
-    import subprocess
-
-    folder = Path(tempfile.mkdtemp(prefix="api-callgrind-"))
-    helper = folder / "counting.so"
-    source = folder / "counting.c"
-    source.write_text(_CALLGRIND_HELPER)
-    subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", helper, source], check=True)
-    argv = [a for a in sys.argv[1:] if a != "--callgrind"]
-    command = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--dump-line=no"]
-    command += [f"--callgrind-out-file={folder}/out", sys.executable, __file__, *argv]
-    command += ["--batches", "1", "--counting", str(helper)]
-    environment = {**os.environ, "PYTHONHASHSEED": "0"}
-    subprocess.run(command, check=True, env=environment, stderr=subprocess.DEVNULL)
-    dumps = sorted(folder.glob("out.*"), key=lambda path: int(path.suffix[1:]))
+    """This script again under ``valgrind --tool=callgrind`` (``bench/instructions.py``),
+    instructions counted only while the scenarios' requests run; prints the instructions per
+    request. Deterministic: other load on the machine does not move it."""
+    argv = [a for a in sys.argv[1:] if a != "--callgrind"] + ["--batches", "1"]
+    counts = rerun_under_callgrind(__file__, argv)
     print("| scenario | requests | instructions/request (callgrind) |")
     print("|---|---:|---:|")
-    for name, dump in zip(args.scenario, dumps, strict=False):
-        totals = [line for line in dump.read_text().splitlines() if line.startswith("totals:")]
-        instructions = int(totals[0].split()[1])
+    for name, instructions in zip(args.scenario, counts, strict=False):
         print(f"| {name} | {args.requests} | {instructions / args.requests:,.0f} |", flush=True)
 
 
 def run(args: argparse.Namespace) -> None:
-    counting = None
-    if args.counting:
-        import ctypes
-
-        counting = ctypes.CDLL(args.counting)
+    counting = Counting(args.counting)
     root = Path(args.root).resolve()
     secret = setup(root, args.database, not args.keep, args.settings, args.server)
     driver = Driver(secret)
@@ -321,15 +300,12 @@ def run(args: argparse.Namespace) -> None:
         per_batch = max(1, args.requests // args.batches)
         cpus: list[float] = []
         server, wall = _server_cpu(), time.perf_counter()
-        if counting:
-            counting.counting_on()
-        for _ in range(args.batches):
-            cpu = time.process_time()
-            for _ in range(per_batch):
-                call()
-            cpus.append((time.process_time() - cpu) / per_batch * 1000)
-        if counting:
-            counting.counting_off()
+        with counting:
+            for _ in range(args.batches):
+                cpu = time.process_time()
+                for _ in range(per_batch):
+                    call()
+                cpus.append((time.process_time() - cpu) / per_batch * 1000)
         n = per_batch * args.batches
         wall = (time.perf_counter() - wall) / n * 1000
         server = (_server_cpu() - server) / n * 1000
@@ -435,7 +411,7 @@ def main() -> None:
     parser.add_argument("--sql", action="store_true", help="print one request's statements")
     parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"))
     parser.add_argument("--callgrind", action="store_true", help="count instructions instead")
-    parser.add_argument("--counting", help=argparse.SUPPRESS)  # set by --callgrind
+    parser.add_argument(FLAG, help=argparse.SUPPRESS)  # set by --callgrind
     args = parser.parse_args()
     if args.callgrind:
         callgrind(args)
